@@ -1,0 +1,244 @@
+"""The command line: parse options, build dependencies, call the core, render.
+
+Exit codes: 0 success, 1 run failed, 2 usage/config error, 3 refused by a
+safety guard, 4 database lock busy. Errors are one `error:` line on stderr;
+`--debug` adds the traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+
+from catalog_sync import __version__
+from catalog_sync.config import Config, load_config, require_api_key
+from catalog_sync.errors import CatalogSyncError
+
+log = logging.getLogger("catalog_sync")
+
+
+@dataclass
+class AppContext:
+    """What the group callback parsed; commands build what they need from it."""
+
+    config_path: str | None
+    debug: bool
+    _config: Config | None = field(default=None, repr=False)
+
+    def config(self) -> Config:
+        if self._config is None:
+            self._config = load_config(self.config_path, os.environ)
+        return self._config
+
+
+class CatalogSyncGroup(click.Group):
+    """Maps errors to exit codes and one `error:` line, for every entry point."""
+
+    def main(self, args: Sequence[str] | None = None, **extra: Any) -> Any:  # type: ignore[override]
+        argv = list(sys.argv[1:] if args is None else args)
+        extra.pop("standalone_mode", None)
+        try:
+            super().main(args=argv, standalone_mode=False, **extra)
+        except click.exceptions.Exit as exc:
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.exceptions.Abort:
+            click.echo("error: aborted", err=True)
+            sys.exit(1)
+        except CatalogSyncError as exc:
+            _report(exc, debug="--debug" in argv)
+            sys.exit(exc.exit_code)
+        except Exception as exc:
+            _report(exc, debug="--debug" in argv, prefix="unexpected error: ")
+            sys.exit(1)
+        sys.exit(0)
+
+
+def _report(exc: BaseException, *, debug: bool, prefix: str = "") -> None:
+    if debug:
+        traceback.print_exception(exc, file=sys.stderr)
+    message = " ".join(str(exc).split()) or type(exc).__name__
+    click.echo(f"error: {prefix}{message}", err=True)
+
+
+@click.group(cls=CatalogSyncGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="Config file (else $CATALOG_SYNC_CONFIG, else ./config.toml, else defaults).",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Log progress (INFO) to stderr.")
+@click.option("--debug", is_flag=True, help="Log everything and show tracebacks on errors.")
+@click.version_option(__version__, prog_name="catalog-sync")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, verbose: bool, debug: bool) -> None:
+    """Keep a SQL copy of the Hoox asset-model catalog and its price history.
+
+    \b
+    Exit codes: 0 success, 1 run failed (nothing applied), 2 usage or
+    configuration error, 3 refused by a safety guard, 4 database lock busy.
+    """
+    level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
+    logging.basicConfig(
+        level=level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+        force=True,
+    )
+    logging.getLogger("httpx").setLevel(logging.DEBUG if debug else logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.INFO if debug else logging.WARNING)
+    ctx.obj = AppContext(config_path=config_path, debug=debug)
+
+
+@cli.command()
+@click.option(
+    "--allow-mass-removal",
+    is_flag=True,
+    help="Apply the catalog even if it removes more than sync.max_removed_fraction "
+    "of the active models.",
+)
+@click.pass_obj
+def sync(app: AppContext, allow_mass_removal: bool) -> None:
+    """Fetch the catalog once and apply its changes (upgrading the schema first).
+
+    Needs the API key in env HOOX_API_KEY. Prints one summary line.
+    """
+    from catalog_sync.client import build_client, fetch_catalog
+    from catalog_sync.db import make_engine
+    from catalog_sync.service import run_sync
+
+    config = app.config()
+    api_key = require_api_key(os.environ)
+    engine = make_engine(config.database.url)
+    try:
+        with build_client(config.api) as client:
+            result = run_sync(
+                engine=engine,
+                fetch=lambda: fetch_catalog(client, config.api, api_key).body,
+                trigger="cli",
+                max_removed_fraction=config.sync.max_removed_fraction,
+                allow_mass_removal=allow_mass_removal,
+            )
+    finally:
+        engine.dispose()
+    click.echo(result.summary())
+
+
+@cli.group()
+def db() -> None:
+    """Schema migrations (alembic, wired to the package's own migrations)."""
+
+
+@db.command("upgrade")
+@click.pass_obj
+def db_upgrade(app: AppContext) -> None:
+    """Bring the database schema to the newest migration."""
+    from catalog_sync import migrate
+    from catalog_sync.db import make_engine, masked, run_lock
+
+    config = app.config()
+    engine = make_engine(config.database.url)
+    try:
+        with run_lock(engine, purpose="db upgrade"):
+            before = migrate.current_revision(engine)
+            migrate.upgrade(engine)
+            after = migrate.current_revision(engine)
+    finally:
+        engine.dispose()
+    if before == after:
+        click.echo(f"{masked(config.database.url)}: already at revision {after} (head)")
+    else:
+        click.echo(f"{masked(config.database.url)}: upgraded {before or 'empty'} -> {after} (head)")
+
+
+@db.command("current")
+@click.pass_obj
+def db_current(app: AppContext) -> None:
+    """Print the database's schema revision."""
+    from catalog_sync import migrate
+    from catalog_sync.db import make_engine
+
+    engine = make_engine(app.config().database.url)
+    try:
+        revision = migrate.current_revision(engine)
+    finally:
+        engine.dispose()
+    if revision is None:
+        click.echo("none (empty database; `catalog-sync db upgrade` or `sync` creates the schema)")
+    else:
+        state = "head" if revision == migrate.HEAD_REVISION else f"head is {migrate.HEAD_REVISION}"
+        click.echo(f"{revision} ({state})")
+
+
+@cli.command()
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("catalog-demo.db"),
+    show_default=True,
+    help="The demo's own SQLite file; recreated on every demo run.",
+)
+def demo(db_path: Path) -> None:
+    """Run the whole pipeline on bundled sample catalogs; no API key, no network.
+
+    Serves three sample catalogs from a fake Hoox API on a loopback port, syncs
+    them in turn into a local SQLite file over real HTTP, and prints the price
+    changes found.
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    from catalog_sync.demo import other_changes, price_changes, run_demo
+
+    console = Console()
+    engine = run_demo(db_path, say=lambda line: console.print(line, soft_wrap=True, highlight=False))
+    try:
+        table = Table(title="Price changes (base_cost, credits)")
+        for column in ("model", "provider", "old", "new", "change", "run", "changed at (UTC)"):
+            justify = "right" if column in ("old", "new", "change") else "left"
+            table.add_column(column, justify=justify, no_wrap=True)
+        for row in price_changes(engine):
+            old, new = float(row["old_value"]), float(row["new_value"])
+            pct = f"{(new - old) / old:+.0%}" if old else "n/a"
+            table.add_row(
+                row["name"],
+                row["provider"] or "",
+                f"{old:g}",
+                f"{new:g}",
+                pct,
+                str(row["id"]),
+                f"{row['changed_at']:%Y-%m-%d %H:%M:%S}",
+            )
+        console.print(table)
+        others = Table(title="Other changes")
+        for column in ("run", "model", "kind", "field"):
+            others.add_column(column)
+        for row in other_changes(engine):
+            others.add_row(str(row["sync_run_id"]), row["name"], row["kind"], row["field"] or "")
+        console.print(others)
+    finally:
+        engine.dispose()
+    console.print(
+        f"The database is {db_path}; query it with SQL, e.g.\n"
+        f"  sqlite3 {db_path} \"SELECT m.name, c.base_cost, c.valid_from, c.valid_to "
+        "FROM cost_history c JOIN models m ON m.id = c.model_id ORDER BY m.name, c.valid_from\"",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli.main(prog_name="catalog-sync")

@@ -1,0 +1,153 @@
+"""Previous state + new catalog -> change set. Pure: no I/O, no clock.
+
+The store decides the observation time and writes the change set; this module
+only decides what changed. Models whose content hash is unchanged are skipped
+without looking at their fields.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from catalog_sync.payload import CatalogItem, same_value
+
+ChangeKind = Literal["added", "updated", "removed", "restored"]
+
+
+@dataclass(frozen=True)
+class PreviousModel:
+    """What the store knows of a model before the run (no fields, only the hash)."""
+
+    id: int
+    name: str
+    content_hash: str
+    base_cost: float
+    active: bool
+
+
+@dataclass(frozen=True)
+class Change:
+    """One `catalog_changes` row; `model_id` is None for a model added by this run."""
+
+    name: str
+    model_id: int | None
+    kind: ChangeKind
+    field: str | None = None
+    old_value: Any = None
+    new_value: Any = None
+
+
+@dataclass
+class ChangeSet:
+    """Everything one run would write, keyed by model name or id."""
+
+    added: list[CatalogItem] = field(default_factory=list)
+    rewritten: list[tuple[int, CatalogItem]] = field(default_factory=list)
+    restored_ids: list[int] = field(default_factory=list)
+    removed_ids: list[int] = field(default_factory=list)
+    periods_closed: list[int] = field(default_factory=list)
+    periods_opened: list[tuple[int, float]] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
+    models_seen: int = 0
+    models_updated: int = 0
+    price_changes: int = 0
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.added or self.rewritten or self.removed_ids)
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "models_seen": self.models_seen,
+            "models_added": len(self.added),
+            "models_updated": self.models_updated,
+            "models_removed": len(self.removed_ids),
+            "models_restored": len(self.restored_ids),
+            "price_changes": self.price_changes,
+        }
+
+
+def names_needing_fields(
+    previous: Mapping[str, PreviousModel], items: Iterable[CatalogItem]
+) -> list[str]:
+    """Known models whose content hash changed: the store loads their last item."""
+    return [
+        item.name
+        for item in items
+        if item.name in previous and previous[item.name].content_hash != item.content_hash
+    ]
+
+
+def diff_catalog(
+    previous: Mapping[str, PreviousModel],
+    previous_items: Mapping[str, CatalogItem],
+    items: Sequence[CatalogItem],
+) -> ChangeSet:
+    """Compare the stored state with a validated catalog.
+
+    `previous_items` must hold the last item of every name returned by
+    `names_needing_fields`.
+    """
+    result = ChangeSet(models_seen=len(items))
+    seen: set[str] = set()
+    for item in items:
+        seen.add(item.name)
+        before = previous.get(item.name)
+        if before is None:
+            result.added.append(item)
+            result.changes.append(Change(item.name, None, "added"))
+        else:
+            _diff_known(result, before, previous_items, item)
+    for name, before in previous.items():
+        if before.active and name not in seen:
+            result.removed_ids.append(before.id)
+            result.periods_closed.append(before.id)
+            result.changes.append(Change(name, before.id, "removed"))
+    return result
+
+
+def _diff_known(
+    result: ChangeSet,
+    before: PreviousModel,
+    previous_items: Mapping[str, CatalogItem],
+    item: CatalogItem,
+) -> None:
+    hash_changed = before.content_hash != item.content_hash
+    if not before.active:
+        result.restored_ids.append(before.id)
+        result.changes.append(Change(item.name, before.id, "restored"))
+    elif not hash_changed:
+        return
+    updates = field_changes(previous_items[item.name], item) if hash_changed else []
+    result.rewritten.append((before.id, item))
+    result.changes.extend(Change(item.name, before.id, "updated", *u) for u in updates)
+    if updates:
+        result.models_updated += 1
+    price_changed = before.base_cost != item.base_cost
+    if price_changed:
+        result.price_changes += 1
+    if before.active and price_changed:
+        result.periods_closed.append(before.id)
+    if not before.active or price_changed:
+        result.periods_opened.append((before.id, item.base_cost))
+
+
+def field_changes(old: CatalogItem, new: CatalogItem) -> list[tuple[str, Any, Any]]:
+    """(field, old, new) for every top-level field or capability that changed meaning."""
+    old_fields, new_fields = old.fields(), new.fields()
+    keys = list(old_fields) + [k for k in new_fields if k not in old_fields]
+    ordered = sorted(keys, key=_field_order)
+    return [
+        (key, old_fields.get(key), new_fields.get(key))
+        for key in ordered
+        if not same_value(old_fields.get(key), new_fields.get(key))
+    ]
+
+
+_FIRST = ("base_cost", "label", "type", "provider", "has_audio", "tags")
+
+
+def _field_order(key: str) -> tuple[int, str]:
+    return (_FIRST.index(key), "") if key in _FIRST else (len(_FIRST), key)

@@ -1,0 +1,212 @@
+"""A fake Hoox API on loopback, faithful to the documented List Models endpoint.
+
+Used by `catalog-sync demo` and by the tests. It checks the bearer key, answers
+errors in the documented shape, hoists `type`/`provider` filters to the root,
+and has switches for every fault the sync must survive: status codes,
+Retry-After, slow responses, bodies that are not JSON or not the right shape.
+
+    with FakeHooxApi(catalog) as api:
+        api.fail_next(503, times=2)          # then the catalog again
+        httpx.get(api.base_url + "/api/public/v1/asset/models", headers=...)
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+MODELS_PATH = "/api/public/v1/asset/models"
+DEFAULT_KEY = "hx_live_" + "0" * 64
+
+_ERRORS = {
+    400: ("Invalid parameters", "invalid_parameters"),
+    401: ("Invalid or missing API key", "invalid_api_key"),
+    402: ("Insufficient credits", "insufficient_credits"),
+    403: ("Enterprise plan required", "plan_required"),
+    404: ("Not found", "not_found"),
+    429: ("Too many requests", "rate_limit_exceeded"),
+    500: ("Internal server error", "internal_error"),
+}
+
+
+@dataclass
+class Fault:
+    """One canned answer, served instead of the catalog."""
+
+    status: int = 200
+    body: bytes | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    drop: bool = False  # close the connection without answering
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+
+
+class FakeHooxApi:
+    """A real HTTP server on 127.0.0.1 and a free port, in a background thread."""
+
+    def __init__(self, catalog: Mapping[str, Any] | None = None, *, api_key: str = DEFAULT_KEY):
+        self.api_key = api_key
+        self._lock = threading.Lock()
+        self._catalog: dict[str, Any] = dict(catalog or {"models": [], "count": 0})
+        self._faults: list[Fault] = []
+        self.delay = 0.0
+        self.requests: list[RecordedRequest] = []
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    # -- lifecycle -------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> FakeHooxApi:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> FakeHooxApi:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # -- switches --------------------------------------------------------
+    def set_catalog(self, catalog: Mapping[str, Any]) -> None:
+        """Serve this document (a dict with `models`, usually `count`) from now on."""
+        with self._lock:
+            self._catalog = copy.deepcopy(dict(catalog))
+
+    def set_models(self, models: list[dict[str, Any]]) -> None:
+        self.set_catalog({"models": models, "count": len(models)})
+
+    def fail_next(
+        self,
+        status: int,
+        *,
+        times: int = 1,
+        body: bytes | str | None = None,
+        headers: Mapping[str, str] | None = None,
+        delay: float = 0.0,
+    ) -> None:
+        """Answer the next `times` requests with this status (and body/headers)."""
+        raw = body.encode() if isinstance(body, str) else body
+        with self._lock:
+            self._faults.extend(
+                Fault(status, raw, dict(headers or {}), delay) for _ in range(times)
+            )
+
+    def drop_next(self, *, times: int = 1) -> None:
+        """Close the next `times` connections without an answer (a connection error)."""
+        with self._lock:
+            self._faults.extend(Fault(drop=True) for _ in range(times))
+
+    def serve_body(self, body: bytes | str, *, times: int = 1) -> None:
+        """Answer the next requests with 200 and exactly this body."""
+        self.fail_next(200, times=times, body=body)
+
+    @property
+    def request_count(self) -> int:
+        with self._lock:
+            return len(self.requests)
+
+    # -- answering -------------------------------------------------------
+    def _answer(self, path: str, query: dict[str, list[str]]) -> tuple[Fault, bytes]:
+        with self._lock:
+            fault = self._faults.pop(0) if self._faults else None
+            catalog = copy.deepcopy(self._catalog)
+        if fault is not None and (fault.body is not None or fault.status != 200 or fault.drop):
+            body = fault.body if fault.body is not None else _error_body(fault.status)
+            return fault, body
+        answer = fault or Fault()
+        if path.rstrip("/") != MODELS_PATH:
+            return Fault(404), _error_body(404)
+        return answer, json.dumps(_filtered(catalog, query)).encode()
+
+
+def _filtered(catalog: dict[str, Any], query: dict[str, list[str]]) -> dict[str, Any]:
+    """The documented filters; type and provider are hoisted to the root."""
+    models = catalog.get("models")
+    if not isinstance(models, list):
+        return catalog
+    root: dict[str, Any] = {}
+    for key in ("type", "provider"):
+        if key in query:
+            wanted = query[key][0]
+            models = [m for m in models if isinstance(m, dict) and m.get(key) == wanted]
+            models = [{k: v for k, v in m.items() if k != key} for m in models]
+            root[key] = wanted
+    if "tag" in query:
+        models = [m for m in models if query["tag"][0] in (m.get("tags") or [])]
+    if not query:
+        return catalog
+    return {**root, "models": models, "count": len(models)}
+
+
+def _error_body(status: int) -> bytes:
+    message, code = _ERRORS.get(status, ("Request failed", f"http_{status}"))
+    if status >= 500 and status not in _ERRORS:
+        message, code = "Service unavailable", "unavailable"
+    return json.dumps({"error": message, "details": [{"code": code, "message": message}]}).encode()
+
+
+def _handler_for(api: FakeHooxApi) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            parts = urlsplit(self.path)
+            query = parse_qs(parts.query)
+            with api._lock:
+                api.requests.append(RecordedRequest(parts.path, query, dict(self.headers)))
+            if self.headers.get("Authorization") != f"Bearer {api.api_key}":
+                self._send(401, _error_body(401), {})
+                return
+            fault, body = api._answer(parts.path, query)
+            delay = fault.delay or api.delay
+            if delay:
+                time.sleep(delay)
+            if fault.drop:
+                self.close_connection = True
+                return
+            self._send(fault.status, body, fault.headers)
+
+        def _send(self, status: int, body: bytes, headers: Mapping[str, str]) -> None:
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up (a timeout test): nothing to answer
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    return Handler

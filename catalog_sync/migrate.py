@@ -1,0 +1,86 @@
+"""Alembic, wired to the package's own migrations with a Config built in code.
+
+`ensure_schema` is what `sync` calls on every run: it reads the current
+revision with one query and imports alembic only when there is work to do.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Engine, inspect, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from catalog_sync.errors import StoreError
+
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
+
+# The newest revision in migrations/versions; a test keeps it equal to alembic's head.
+HEAD_REVISION = "0001"
+
+
+def migrations_dir() -> Path:
+    """Inside the wheel: catalog_sync/migrations; in a source checkout: ./migrations."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "migrations", here.parent / "migrations"):
+        if (candidate / "env.py").is_file():
+            return candidate
+    raise StoreError(f"the migrations folder is missing next to {here}")
+
+
+def alembic_config(engine: Engine) -> AlembicConfig:
+    from alembic.config import Config as AlembicConfig
+
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(migrations_dir()))
+    config.attributes["engine"] = engine
+    return config
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The database's alembic revision, or None for an empty database."""
+    try:
+        with engine.connect() as connection:
+            if not inspect(connection).has_table("alembic_version"):
+                return None
+            return connection.scalar(text("SELECT version_num FROM alembic_version"))
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot read the schema version: {str(exc).splitlines()[0]}") from exc
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    from alembic import command
+
+    try:
+        command.upgrade(alembic_config(engine), revision)
+    except SQLAlchemyError as exc:
+        raise StoreError(f"schema upgrade failed: {str(exc).splitlines()[0]}") from exc
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    from alembic import command
+
+    command.downgrade(alembic_config(engine), revision)
+
+
+def ensure_schema(engine: Engine) -> bool:
+    """Bring the schema to the newest migration; True when something was applied."""
+    if current_revision(engine) == HEAD_REVISION:
+        return False
+    upgrade(engine)
+    return True
+
+
+def check(engine: Engine) -> None:
+    """Raise when the models and the migrations disagree (alembic's `check`)."""
+    from alembic import command
+
+    command.check(alembic_config(engine))
+
+
+def head_revision(engine: Engine) -> str | None:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()

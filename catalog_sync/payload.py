@@ -1,0 +1,226 @@
+"""Raw JSON -> validated, normalised catalog items; canonical hashing. Pure.
+
+Every rule that rejects a payload names the item and the field, so a bad
+response can never turn into a false removal or a false price change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from catalog_sync.errors import PayloadError
+
+# Item fields with a meaning of their own; everything else is kept as-is in raw.
+KNOWN_FIELDS = ("name", "label", "type", "provider", "base_cost", "has_audio", "capabilities", "tags")
+HOISTED_FIELDS = ("type", "provider")
+
+
+@dataclass(frozen=True)
+class CatalogItem:
+    """One model of the catalog, validated and with hoisted filters applied."""
+
+    name: str
+    label: str | None
+    type: str | None
+    provider: str | None
+    base_cost: float
+    has_audio: bool | None
+    capabilities: Mapping[str, Any]
+    tags: tuple[str, ...]
+    raw: Mapping[str, Any]
+    content_hash: str
+
+    def fields(self) -> dict[str, Any]:
+        """Top-level fields compared for `updated` changes (capabilities split per key)."""
+        out: dict[str, Any] = {k: v for k, v in self.raw.items() if k not in KNOWN_FIELDS}
+        out.update(
+            label=self.label,
+            type=self.type,
+            provider=self.provider,
+            base_cost=self.base_cost,
+            has_audio=self.has_audio,
+            tags=list(self.tags),
+        )
+        for key, value in self.capabilities.items():
+            out[f"capabilities.{key}"] = value
+        return out
+
+
+@dataclass(frozen=True)
+class Catalog:
+    items: tuple[CatalogItem, ...]
+
+
+def parse_catalog(body: bytes | str) -> Catalog:
+    """Parse a List Models response body; raise PayloadError naming what is wrong."""
+    try:
+        document = json.loads(body, parse_constant=_reject_constant)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise PayloadError(f"response body is not valid JSON: {exc}") from exc
+    return catalog_from_document(document)
+
+
+def catalog_from_document(document: Any) -> Catalog:
+    if not isinstance(document, dict):
+        raise PayloadError(f"response is not a JSON object but {_json_type(document)}")
+    models = document.get("models")
+    if not isinstance(models, list):
+        raise PayloadError(f"response has no 'models' list (got {_json_type(models)})")
+    if "count" in document:
+        count = document["count"]
+        if not _is_int(count) or count != len(models):
+            raise PayloadError(
+                f"response 'count' is {count!r} but the 'models' list has {len(models)} items"
+            )
+    hoisted = {}
+    for key in HOISTED_FIELDS:
+        if key in document and document[key] is not None:
+            if not isinstance(document[key], str):
+                raise PayloadError(f"response root '{key}' must be a string")
+            hoisted[key] = document[key]
+    items: list[CatalogItem] = []
+    first_index: dict[str, int] = {}
+    for index, raw_item in enumerate(models):
+        item = normalize_item(raw_item, index=index, hoisted=hoisted)
+        if item.name in first_index:
+            raise PayloadError(
+                f"models[{index}] ({item.name!r}): name is listed twice "
+                f"(first at models[{first_index[item.name]}])"
+            )
+        first_index[item.name] = index
+        items.append(item)
+    return Catalog(items=tuple(items))
+
+
+def normalize_item(
+    raw_item: Any, *, index: int | None = None, hoisted: Mapping[str, str] | None = None
+) -> CatalogItem:
+    """Validate one item and build its normalised form."""
+    where = "item" if index is None else f"models[{index}]"
+    if not isinstance(raw_item, dict):
+        raise PayloadError(f"{where}: must be a JSON object, got {_json_type(raw_item)}")
+    name = raw_item.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise PayloadError(f"{where}: field 'name' must be a non-empty string, got {name!r}")
+    where = f"{where} ({name!r})"
+    raw = dict(raw_item)
+    for key, value in (hoisted or {}).items():
+        if raw.get(key) is None:
+            raw[key] = value
+
+    def check(field: str, ok: bool, expected: str) -> None:
+        if not ok:
+            raise PayloadError(f"{where}: field '{field}' must be {expected}, got {raw[field]!r}")
+
+    cost = raw.get("base_cost")
+    if "base_cost" not in raw:
+        raise PayloadError(f"{where}: field 'base_cost' is missing")
+    check(
+        "base_cost",
+        _is_number(cost) and math.isfinite(cost) and cost >= 0,
+        "a non-negative number",
+    )
+    for key in ("label", "type", "provider"):
+        check(key, raw.get(key) is None or isinstance(raw[key], str), "a string")
+    check("has_audio", raw.get("has_audio") is None or isinstance(raw["has_audio"], bool), "true/false")
+    capabilities = raw.get("capabilities")
+    check("capabilities", capabilities is None or isinstance(capabilities, dict), "an object")
+    tags = raw.get("tags")
+    check(
+        "tags",
+        tags is None or (isinstance(tags, list) and all(isinstance(t, str) for t in tags)),
+        "a list of strings",
+    )
+    capabilities = dict(capabilities or {})
+    tag_tuple = tuple(tags or ())
+    item_fields = {
+        "name": name,
+        "label": raw.get("label"),
+        "type": raw.get("type"),
+        "provider": raw.get("provider"),
+        "base_cost": float(cost),
+        "has_audio": raw.get("has_audio"),
+        "capabilities": capabilities,
+        "tags": list(tag_tuple),
+        "extra": {k: v for k, v in raw.items() if k not in KNOWN_FIELDS and v is not None},
+    }
+    return CatalogItem(
+        name=name,
+        label=raw.get("label"),
+        type=raw.get("type"),
+        provider=raw.get("provider"),
+        base_cost=float(cost),
+        has_audio=raw.get("has_audio"),
+        capabilities=capabilities,
+        tags=tag_tuple,
+        raw=raw,
+        content_hash=content_hash(item_fields),
+    )
+
+
+def canonical(value: Any) -> Any:
+    """A form equal for values that mean the same: sorted keys, lists in canonical order,
+    integral floats as ints. Lists that only changed order compare equal."""
+    if isinstance(value, dict):
+        return {k: canonical(v) for k, v in sorted(value.items())}
+    if isinstance(value, list | tuple):
+        items = [canonical(v) for v in value]
+        return sorted(items, key=lambda v: json.dumps(v, sort_keys=True))
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(canonical(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def content_hash(value: Any) -> str:
+    return hashlib.sha256(canonical_json(value).encode()).hexdigest()
+
+
+def same_value(old: Any, new: Any) -> bool:
+    return canonical_json(old) == canonical_json(new)
+
+
+def capability_rows(capabilities: Mapping[str, Any]) -> list[tuple[str, int, str | None]]:
+    """Long format: (name, position, value text); a list gives one row per element."""
+    rows: list[tuple[str, int, str | None]] = []
+    for key, value in capabilities.items():
+        values: Sequence[Any] = value if isinstance(value, list) else [value]
+        rows.extend((key, position, capability_text(v)) for position, v in enumerate(values))
+    return rows
+
+
+def capability_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _reject_constant(token: str) -> Any:
+    raise ValueError(f"{token} is not valid JSON")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _json_type(value: Any) -> str:
+    names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}
+    if value is None:
+        return "null"
+    if _is_number(value):
+        return "a number"
+    return names.get(type(value), type(value).__name__)

@@ -1,0 +1,245 @@
+"""Set-based reads and writes of catalog state. Takes a session, never makes one.
+
+One snapshot query reads the current state; each table gets one batched write
+per kind of change. Nothing here issues a query per model.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from catalog_sync.diff import ChangeSet, PreviousModel
+from catalog_sync.payload import CatalogItem, capability_rows, normalize_item
+from catalog_sync.schema import (
+    Capability,
+    CatalogChange,
+    CostPeriod,
+    Model,
+    ModelTag,
+    SyncRun,
+    Tag,
+)
+
+# Rows per IN (...) list: far below SQLite's and PostgreSQL's parameter limits.
+CHUNK = 500
+
+T = TypeVar("T")
+
+
+def chunks(values: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def load_previous(session: Session) -> dict[str, PreviousModel]:
+    """The whole known catalog in one query: ids, hashes, costs, active flags."""
+    rows = session.execute(
+        select(Model.id, Model.name, Model.content_hash, Model.base_cost, Model.removed_at)
+    )
+    return {
+        name: PreviousModel(id, name, content_hash, base_cost, removed_at is None)
+        for id, name, content_hash, base_cost, removed_at in rows
+    }
+
+
+def load_items(session: Session, names: Sequence[str]) -> dict[str, CatalogItem]:
+    """The last received item of each named model, rebuilt from `models.raw`."""
+    items: dict[str, CatalogItem] = {}
+    for batch in chunks(names):
+        for name, raw in session.execute(select(Model.name, Model.raw).where(Model.name.in_(batch))):
+            items[name] = normalize_item(raw)
+    return items
+
+
+def newest_recorded_time(session: Session) -> dt.datetime | None:
+    """The newest period start or change already recorded (every period end is a change)."""
+    times = [
+        session.scalar(select(func.max(CostPeriod.valid_from))),
+        session.scalar(select(func.max(CatalogChange.changed_at))),
+    ]
+    known = [t for t in times if t is not None]
+    return max(known) if known else None
+
+
+def apply_changes(
+    session: Session, changes: ChangeSet, *, observed_at: dt.datetime, run_id: int
+) -> None:
+    """Write a change set, stamped with one observation time and run id."""
+    ids = _insert_models(session, changes.added, observed_at)
+    _rewrite_models(session, changes.rewritten)
+    _mark_removed(session, changes.removed_ids, observed_at)
+    rewritten_ids = [model_id for model_id, _ in changes.rewritten]
+    current = [(ids[item.name], item) for item in changes.added] + changes.rewritten
+    _replace_capabilities(session, rewritten_ids, current)
+    _replace_tags(session, rewritten_ids, current)
+    _close_periods(session, changes.periods_closed, observed_at)
+    opened = [(ids[item.name], item.base_cost) for item in changes.added]
+    _open_periods(session, opened + changes.periods_opened, observed_at, run_id)
+    _log_changes(session, changes, ids, observed_at, run_id)
+
+
+def _insert_models(
+    session: Session, added: Sequence[CatalogItem], observed_at: dt.datetime
+) -> dict[str, int]:
+    if not added:
+        return {}
+    rows = [dict(_model_values(item), first_seen_at=observed_at) for item in added]
+    ids: dict[str, int] = {}
+    for batch in chunks(rows):
+        result = session.execute(
+            insert(Model).returning(Model.id, Model.name, sort_by_parameter_order=True), batch
+        )
+        ids.update((name, model_id) for model_id, name in result)
+    return ids
+
+
+def _rewrite_models(session: Session, rewritten: Sequence[tuple[int, CatalogItem]]) -> None:
+    rows = [dict(_model_values(item), id=model_id, removed_at=None) for model_id, item in rewritten]
+    for batch in chunks(rows):
+        session.execute(update(Model), batch)
+
+
+def _model_values(item: CatalogItem) -> dict[str, Any]:
+    return {
+        "name": item.name,
+        "label": item.label,
+        "type": item.type,
+        "provider": item.provider,
+        "base_cost": item.base_cost,
+        "has_audio": item.has_audio,
+        "raw": dict(item.raw),
+        "content_hash": item.content_hash,
+    }
+
+
+def _mark_removed(session: Session, removed_ids: Sequence[int], observed_at: dt.datetime) -> None:
+    for batch in chunks(removed_ids):
+        session.execute(update(Model).where(Model.id.in_(batch)).values(removed_at=observed_at))
+
+
+def _replace_capabilities(
+    session: Session, stale_ids: Sequence[int], current: Iterable[tuple[int, CatalogItem]]
+) -> None:
+    for batch in chunks(stale_ids):
+        session.execute(delete(Capability).where(Capability.model_id.in_(batch)))
+    rows = [
+        {"model_id": model_id, "name": name, "position": position, "value": value}
+        for model_id, item in current
+        for name, position, value in capability_rows(item.capabilities)
+    ]
+    for batch in chunks(rows, 5 * CHUNK):
+        session.execute(insert(Capability), batch)
+
+
+def _replace_tags(
+    session: Session, stale_ids: Sequence[int], current: Sequence[tuple[int, CatalogItem]]
+) -> None:
+    for batch in chunks(stale_ids):
+        session.execute(delete(ModelTag).where(ModelTag.model_id.in_(batch)))
+    wanted = sorted({tag for _, item in current for tag in item.tags})
+    tag_ids = _ensure_tags(session, wanted)
+    rows = [
+        {"model_id": model_id, "tag_id": tag_ids[tag]}
+        for model_id, item in current
+        for tag in dict.fromkeys(item.tags)
+    ]
+    for batch in chunks(rows, 5 * CHUNK):
+        session.execute(insert(ModelTag), batch)
+
+
+def _ensure_tags(session: Session, names: Sequence[str]) -> dict[str, int]:
+    ids: dict[str, int] = {}
+    for batch in chunks(names):
+        ids.update(session.execute(select(Tag.name, Tag.id).where(Tag.name.in_(batch))).tuples().all())
+    missing = [{"name": name} for name in names if name not in ids]
+    for batch in chunks(missing):
+        result = session.execute(
+            insert(Tag).returning(Tag.name, Tag.id, sort_by_parameter_order=True), batch
+        )
+        ids.update(result.tuples().all())
+    return ids
+
+
+def _close_periods(session: Session, model_ids: Sequence[int], observed_at: dt.datetime) -> None:
+    for batch in chunks(model_ids):
+        session.execute(
+            update(CostPeriod)
+            .where(CostPeriod.model_id.in_(batch), CostPeriod.valid_to.is_(None))
+            .values(valid_to=observed_at)
+        )
+
+
+def _open_periods(
+    session: Session,
+    periods: Sequence[tuple[int, float]],
+    observed_at: dt.datetime,
+    run_id: int,
+) -> None:
+    rows = [
+        {"model_id": model_id, "base_cost": cost, "valid_from": observed_at, "sync_run_id": run_id}
+        for model_id, cost in periods
+    ]
+    for batch in chunks(rows, 5 * CHUNK):
+        session.execute(insert(CostPeriod), batch)
+
+
+def _log_changes(
+    session: Session,
+    changes: ChangeSet,
+    ids: dict[str, int],
+    observed_at: dt.datetime,
+    run_id: int,
+) -> None:
+    rows = [
+        {
+            "sync_run_id": run_id,
+            "model_id": change.model_id if change.model_id is not None else ids[change.name],
+            "changed_at": observed_at,
+            "kind": change.kind,
+            "field": change.field,
+            "old_value": change.old_value,
+            "new_value": change.new_value,
+        }
+        for change in changes.changes
+    ]
+    for batch in chunks(rows, 5 * CHUNK):
+        session.execute(insert(CatalogChange), batch)
+
+
+def start_run(session: Session, *, trigger: str, started_at: dt.datetime) -> int:
+    run = SyncRun(started_at=started_at, status="running", trigger=trigger)
+    session.add(run)
+    session.flush()
+    return run.id
+
+
+def finish_run(
+    session: Session,
+    run_id: int,
+    *,
+    status: str,
+    finished_at: dt.datetime,
+    observed_at: dt.datetime | None = None,
+    counts: dict[str, int] | None = None,
+    error: str | None = None,
+) -> None:
+    values: dict[str, Any] = {"status": status, "finished_at": finished_at, "error": error}
+    if observed_at is not None:
+        values["observed_at"] = observed_at
+    values.update(counts or {})
+    session.execute(update(SyncRun).where(SyncRun.id == run_id).values(**values))
+
+
+def close_interrupted_runs(session: Session, *, now: dt.datetime) -> int:
+    """Runs left `running` by a killed process: called under the run lock, so none is live."""
+    result = session.execute(
+        update(SyncRun)
+        .where(SyncRun.status == "running")
+        .values(status="failed", finished_at=now, error="interrupted: the process ended mid-run")
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -155,13 +155,13 @@ def _replace_tags(
 def _ensure_tags(session: Session, names: Sequence[str]) -> dict[str, int]:
     ids: dict[str, int] = {}
     for batch in chunks(names):
-        ids.update(session.execute(select(Tag.name, Tag.id).where(Tag.name.in_(batch))).tuples().all())
+        ids.update(session.execute(select(Tag.name, Tag.id).where(Tag.name.in_(batch))).all())
     missing = [{"name": name} for name in names if name not in ids]
     for batch in chunks(missing):
         result = session.execute(
             insert(Tag).returning(Tag.name, Tag.id, sort_by_parameter_order=True), batch
         )
-        ids.update(result.tuples().all())
+        ids.update(result.all())
     return ids
 
 

@@ -1,0 +1,165 @@
+"""Shared fixtures: a fake Hoox API on loopback, a fresh real database per test
+(SQLite file, and PostgreSQL when the backend parameter says so), and a
+harness that runs the real CLI against both."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner, Result
+
+from catalog_sync.cli import cli
+from catalog_sync.db import make_engine
+from catalog_sync.fakeapi import FakeHooxApi
+
+SHARED_CATALOG = Path(__file__).resolve().parents[2] / "shared" / "data" / "hoox-catalog.json"
+SAMPLES = Path(__file__).resolve().parents[1] / "catalog_sync" / "samples"
+
+# The PostgreSQL server the tests create their databases on (trust auth on loopback).
+PG_ADMIN_URL = os.environ.get(
+    "CATALOG_SYNC_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+BACKENDS = [
+    b.strip() for b in os.environ.get("CATALOG_SYNC_TEST_BACKENDS", "sqlite,postgresql").split(",")
+]
+
+
+def sample_catalog() -> dict[str, Any]:
+    """The catalog reconstructed from the public docs (22 models)."""
+    return json.loads((SAMPLES / "catalog-1.json").read_text())
+
+
+def model(name: str, cost: float = 1.0, **fields: Any) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "name": name,
+        "type": "video",
+        "provider": "acme",
+        "base_cost": cost,
+        "has_audio": False,
+        "capabilities": {"supported_durations": [5, 10], "default_duration": 5},
+        "tags": ["new"],
+    }
+    item.update(fields)
+    return item
+
+
+def catalog(*models: dict[str, Any]) -> dict[str, Any]:
+    return {"models": list(models), "count": len(models)}
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database of each backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'catalog.db'}"
+        return
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"cs_test_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield sa.make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture
+def api() -> Iterator[FakeHooxApi]:
+    with FakeHooxApi(sample_catalog()) as server:
+        yield server
+
+
+ALL_DERIVED = (
+    "models",
+    "capabilities",
+    "tags",
+    "model_tags",
+    "cost_history",
+    "catalog_changes",
+)
+
+
+@dataclass
+class Harness:
+    """Runs the real CLI against the fake API and a real database."""
+
+    api: FakeHooxApi
+    db_url: str
+    tmp_path: Path
+    settings: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def config_path(self) -> Path:
+        path = self.tmp_path / "config.toml"
+        sections = {
+            "api": {
+                "base_url": self.api.base_url,
+                "timeout_seconds": 5,
+                "max_retries": 2,
+                "backoff_seconds": 0.01,
+                "retry_after_max_seconds": 1,
+            },
+            "database": {"url": self.db_url},
+        }
+        for section, values in self.settings.items():
+            sections.setdefault(section, {}).update(values)
+        path.write_text(_toml(sections))
+        return path
+
+    def env(self, **extra: str) -> dict[str, str]:
+        return {"HOOX_API_KEY": self.api.api_key, "CATALOG_SYNC_DATABASE_URL": "", **extra}
+
+    def cli(self, *args: str, env: dict[str, str] | None = None) -> Result:
+        runner = CliRunner()
+        return runner.invoke(
+            cli, ["--config", str(self.config_path), *args], env=env or self.env()
+        )
+
+    def sync(self, *args: str, expect: int = 0) -> Result:
+        result = self.cli("sync", *args)
+        assert result.exit_code == expect, (result.exit_code, result.output, result.stderr)
+        return result
+
+    def serve(self, document: dict[str, Any]) -> None:
+        self.api.set_catalog(copy.deepcopy(document))
+
+    def engine(self) -> sa.Engine:
+        return make_engine(self.db_url)
+
+    def rows(self, sql: str, **params: Any) -> list[tuple[Any, ...]]:
+        engine = self.engine()
+        try:
+            with engine.connect() as connection:
+                return [tuple(r) for r in connection.execute(sa.text(sql), params)]
+        finally:
+            engine.dispose()
+
+    def snapshot(self, tables: Sequence[str] = ALL_DERIVED) -> dict[str, list[tuple[Any, ...]]]:
+        """Every row of every derived table, in a stable order."""
+        return {t: sorted(self.rows(f"SELECT * FROM {t}"), key=repr) for t in tables}
+
+
+
+@pytest.fixture
+def harness(api: FakeHooxApi, db_url: str, tmp_path: Path) -> Harness:
+    return Harness(api=api, db_url=db_url, tmp_path=tmp_path)
+
+
+def _toml(sections: dict[str, dict[str, Any]]) -> str:
+    lines = []
+    for section, values in sections.items():
+        lines.append(f"[{section}]")
+        for key, value in values.items():
+            lines.append(f"{key} = {json.dumps(value)}")
+    return "\n".join(lines) + "\n"

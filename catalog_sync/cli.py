@@ -203,12 +203,14 @@ def demo(db_path: Path) -> None:
     from catalog_sync.demo import other_changes, price_changes, run_demo
 
     console = Console()
-    engine = run_demo(db_path, say=lambda line: console.print(line, soft_wrap=True, highlight=False))
+    engine = run_demo(
+        db_path, say=lambda line: console.print(line, soft_wrap=True, highlight=False)
+    )
     try:
         table = Table(title="Price changes (base_cost, credits)")
         for column in ("model", "provider", "old", "new", "change", "run", "changed at (UTC)"):
-            justify = "right" if column in ("old", "new", "change") else "left"
-            table.add_column(column, justify=justify, no_wrap=True)
+            numeric = column in ("old", "new", "change")
+            table.add_column(column, justify="right" if numeric else "left", no_wrap=True)
         for row in price_changes(engine):
             old, new = float(row["old_value"]), float(row["new_value"])
             pct = f"{(new - old) / old:+.0%}" if old else "n/a"
@@ -232,8 +234,8 @@ def demo(db_path: Path) -> None:
         engine.dispose()
     console.print(
         f"The database is {db_path}; query it with SQL, e.g.\n"
-        f"  sqlite3 {db_path} \"SELECT m.name, c.base_cost, c.valid_from, c.valid_to "
-        "FROM cost_history c JOIN models m ON m.id = c.model_id ORDER BY m.name, c.valid_from\"",
+        f'  sqlite3 {db_path} "SELECT m.name, c.base_cost, c.valid_from, c.valid_to '
+        'FROM cost_history c JOIN models m ON m.id = c.model_id ORDER BY m.name, c.valid_from"',
         highlight=False,
         soft_wrap=True,
     )

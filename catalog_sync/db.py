@@ -41,9 +41,7 @@ def parse_url(url: str) -> URL:
 def masked(url: str | URL) -> str:
     """The URL with its password hidden, safe for logs and errors."""
     try:
-        return (make_url(url) if isinstance(url, str) else url).render_as_string(
-            hide_password=True
-        )
+        return (make_url(url) if isinstance(url, str) else url).render_as_string(hide_password=True)
     except ArgumentError:
         return "<unparseable database URL>"
 

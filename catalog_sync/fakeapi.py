@@ -65,6 +65,9 @@ class FakeHooxApi:
         self._faults: list[Fault] = []
         self.delay = 0.0
         self.requests: list[RecordedRequest] = []
+        self._arrived = threading.Condition(self._lock)
+        self._gate = threading.Event()
+        self._gate.set()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(
@@ -82,6 +85,7 @@ class FakeHooxApi:
         return self
 
     def stop(self) -> None:
+        self._gate.set()
         self._server.shutdown()
         self._server.server_close()
 
@@ -129,6 +133,19 @@ class FakeHooxApi:
     def serve_body(self, body: bytes | str, *, times: int = 1) -> None:
         """Answer the next requests with 200 and exactly this body."""
         self.fail_next(200, times=times, body=body)
+
+    def hold(self) -> None:
+        """Keep every request waiting, unanswered, until `release()`."""
+        self._gate.clear()
+
+    def release(self) -> None:
+        self._gate.set()
+
+    def wait_for_requests(self, count: int, timeout: float = 30.0) -> None:
+        """Block until `count` requests have arrived in all (raises TimeoutError)."""
+        with self._arrived:
+            if not self._arrived.wait_for(lambda: len(self.requests) >= count, timeout):
+                raise TimeoutError(f"{len(self.requests)} of {count} requests arrived")
 
     @property
     def request_count(self) -> int:
@@ -182,8 +199,10 @@ def _handler_for(api: FakeHooxApi) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             parts = urlsplit(self.path)
             query = parse_qs(parts.query)
-            with api._lock:
+            with api._arrived:
                 api.requests.append(RecordedRequest(parts.path, query, dict(self.headers)))
+                api._arrived.notify_all()
+            api._gate.wait()
             if self.headers.get("Authorization") != f"Bearer {api.api_key}":
                 self._send(401, _error_body(401), {})
                 return

@@ -45,7 +45,8 @@ def current_revision(engine: Engine) -> str | None:
         with engine.connect() as connection:
             if not inspect(connection).has_table("alembic_version"):
                 return None
-            return connection.scalar(text("SELECT version_num FROM alembic_version"))
+            revision = connection.scalar(text("SELECT version_num FROM alembic_version"))
+            return None if revision is None else str(revision)
     except SQLAlchemyError as exc:
         raise StoreError(f"cannot read the schema version: {str(exc).splitlines()[0]}") from exc
 

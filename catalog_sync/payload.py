@@ -11,12 +11,21 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from catalog_sync.errors import PayloadError
 
 # Item fields with a meaning of their own; everything else is kept as-is in raw.
-KNOWN_FIELDS = ("name", "label", "type", "provider", "base_cost", "has_audio", "capabilities", "tags")
+KNOWN_FIELDS = (
+    "name",
+    "label",
+    "type",
+    "provider",
+    "base_cost",
+    "has_audio",
+    "capabilities",
+    "tags",
+)
 HOISTED_FIELDS = ("type", "provider")
 
 
@@ -117,17 +126,19 @@ def normalize_item(
         if not ok:
             raise PayloadError(f"{where}: field '{field}' must be {expected}, got {raw[field]!r}")
 
-    cost = raw.get("base_cost")
     if "base_cost" not in raw:
         raise PayloadError(f"{where}: field 'base_cost' is missing")
-    check(
-        "base_cost",
-        _is_number(cost) and math.isfinite(cost) and cost >= 0,
-        "a non-negative number",
-    )
+    cost = raw["base_cost"]
+    if not (_is_number(cost) and math.isfinite(cost) and cost >= 0):
+        check("base_cost", False, "a non-negative number")
+    cost = float(cost)
     for key in ("label", "type", "provider"):
         check(key, raw.get(key) is None or isinstance(raw[key], str), "a string")
-    check("has_audio", raw.get("has_audio") is None or isinstance(raw["has_audio"], bool), "true/false")
+    check(
+        "has_audio",
+        raw.get("has_audio") is None or isinstance(raw["has_audio"], bool),
+        "true/false",
+    )
     capabilities = raw.get("capabilities")
     check("capabilities", capabilities is None or isinstance(capabilities, dict), "an object")
     tags = raw.get("tags")
@@ -143,7 +154,7 @@ def normalize_item(
         "label": raw.get("label"),
         "type": raw.get("type"),
         "provider": raw.get("provider"),
-        "base_cost": float(cost),
+        "base_cost": cost,
         "has_audio": raw.get("has_audio"),
         "capabilities": capabilities,
         "tags": list(tag_tuple),
@@ -154,7 +165,7 @@ def normalize_item(
         label=raw.get("label"),
         type=raw.get("type"),
         provider=raw.get("provider"),
-        base_cost=float(cost),
+        base_cost=cost,
         has_audio=raw.get("has_audio"),
         capabilities=capabilities,
         tags=tag_tuple,
@@ -213,7 +224,7 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from catalog_sync.diff import ChangeSet, PreviousModel
 from catalog_sync.payload import CatalogItem, capability_rows, normalize_item
 from catalog_sync.schema import (
+    Base,
     Capability,
     CatalogChange,
     CostPeriod,
@@ -51,7 +52,9 @@ def load_items(session: Session, names: Sequence[str]) -> dict[str, CatalogItem]
     """The last received item of each named model, rebuilt from `models.raw`."""
     items: dict[str, CatalogItem] = {}
     for batch in chunks(names):
-        for name, raw in session.execute(select(Model.name, Model.raw).where(Model.name.in_(batch))):
+        for name, raw in session.execute(
+            select(Model.name, Model.raw).where(Model.name.in_(batch))
+        ):
             items[name] = normalize_item(raw)
     return items
 
@@ -101,7 +104,7 @@ def _insert_models(
 def _rewrite_models(session: Session, rewritten: Sequence[tuple[int, CatalogItem]]) -> None:
     rows = [dict(_model_values(item), id=model_id, removed_at=None) for model_id, item in rewritten]
     for batch in chunks(rows):
-        session.execute(update(Model), batch)
+        session.execute(update(Model), list(batch))
 
 
 def _model_values(item: CatalogItem) -> dict[str, Any]:
@@ -125,22 +128,19 @@ def _mark_removed(session: Session, removed_ids: Sequence[int], observed_at: dt.
 def _replace_capabilities(
     session: Session, stale_ids: Sequence[int], current: Iterable[tuple[int, CatalogItem]]
 ) -> None:
-    for batch in chunks(stale_ids):
-        session.execute(delete(Capability).where(Capability.model_id.in_(batch)))
+    _delete_models_rows(session, Capability, stale_ids)
     rows = [
         {"model_id": model_id, "name": name, "position": position, "value": value}
         for model_id, item in current
         for name, position, value in capability_rows(item.capabilities)
     ]
-    for batch in chunks(rows, 5 * CHUNK):
-        session.execute(insert(Capability), batch)
+    _insert_rows(session, Capability, rows)
 
 
 def _replace_tags(
     session: Session, stale_ids: Sequence[int], current: Sequence[tuple[int, CatalogItem]]
 ) -> None:
-    for batch in chunks(stale_ids):
-        session.execute(delete(ModelTag).where(ModelTag.model_id.in_(batch)))
+    _delete_models_rows(session, ModelTag, stale_ids)
     wanted = sorted({tag for _, item in current for tag in item.tags})
     tag_ids = _ensure_tags(session, wanted)
     rows = [
@@ -148,8 +148,7 @@ def _replace_tags(
         for model_id, item in current
         for tag in dict.fromkeys(item.tags)
     ]
-    for batch in chunks(rows, 5 * CHUNK):
-        session.execute(insert(ModelTag), batch)
+    _insert_rows(session, ModelTag, rows)
 
 
 def _ensure_tags(session: Session, names: Sequence[str]) -> dict[str, int]:
@@ -157,9 +156,9 @@ def _ensure_tags(session: Session, names: Sequence[str]) -> dict[str, int]:
     for batch in chunks(names):
         ids.update(session.execute(select(Tag.name, Tag.id).where(Tag.name.in_(batch))).all())
     missing = [{"name": name} for name in names if name not in ids]
-    for batch in chunks(missing):
+    for rows in chunks(missing):
         result = session.execute(
-            insert(Tag).returning(Tag.name, Tag.id, sort_by_parameter_order=True), batch
+            insert(Tag).returning(Tag.name, Tag.id, sort_by_parameter_order=True), rows
         )
         ids.update(result.all())
     return ids
@@ -184,8 +183,7 @@ def _open_periods(
         {"model_id": model_id, "base_cost": cost, "valid_from": observed_at, "sync_run_id": run_id}
         for model_id, cost in periods
     ]
-    for batch in chunks(rows, 5 * CHUNK):
-        session.execute(insert(CostPeriod), batch)
+    _insert_rows(session, CostPeriod, rows)
 
 
 def _log_changes(
@@ -207,8 +205,20 @@ def _log_changes(
         }
         for change in changes.changes
     ]
+    _insert_rows(session, CatalogChange, rows)
+
+
+def _insert_rows(session: Session, table: type[Base], rows: Sequence[dict[str, Any]]) -> None:
+    """One executemany per batch (SQLAlchemy packs it into multi-row INSERTs)."""
     for batch in chunks(rows, 5 * CHUNK):
-        session.execute(insert(CatalogChange), batch)
+        session.execute(insert(table), batch)
+
+
+def _delete_models_rows(
+    session: Session, table: type[Capability] | type[ModelTag], model_ids: Sequence[int]
+) -> None:
+    for batch in chunks(model_ids):
+        session.execute(delete(table).where(table.model_id.in_(batch)))
 
 
 def start_run(session: Session, *, trigger: str, started_at: dt.datetime) -> int:

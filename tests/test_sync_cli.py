@@ -74,7 +74,7 @@ def test_first_sync_loads_the_documented_catalog(harness: Harness) -> None:
     assert harness.rows("SELECT count(*) FROM cost_history WHERE valid_to IS NULL") == [(22,)]
     assert harness.rows("SELECT DISTINCT kind FROM catalog_changes") == [("added",)]
     # one observation time for everything the run wrote, between start and finish
-    (started, finished, observed), = harness.rows(
+    ((started, finished, observed),) = harness.rows(
         "SELECT started_at, finished_at, observed_at FROM sync_runs"
     )
     stamps = harness.rows(
@@ -226,7 +226,7 @@ def test_unknown_fields_are_kept_in_raw_and_do_not_break_a_run(harness: Harness)
     item = model("a", required_plans=["PRO"], settings={"nested": {"deep": [1, 2]}})
     harness.serve({**catalog(item), "next_cursor": None, "api_version": 7})
     harness.sync()
-    (raw,), = harness.rows("SELECT raw FROM models")
+    ((raw,),) = harness.rows("SELECT raw FROM models")
     raw = json.loads(raw) if isinstance(raw, str) else raw
     assert raw["required_plans"] == ["PRO"]
     assert raw["settings"] == {"nested": {"deep": [1, 2]}}
@@ -315,7 +315,7 @@ def test_bad_payload_fails_and_changes_nothing(harness: Harness, case: str) -> N
     assert "Traceback" not in result.output
     assert harness.snapshot() == before
     assert harness.api.request_count == 2  # an invalid body is not retried
-    (status, error), = harness.rows("SELECT status, error FROM sync_runs WHERE id = 2")
+    ((status, error),) = harness.rows("SELECT status, error FROM sync_runs WHERE id = 2")
     assert status == "failed"
     assert message in error
 
@@ -478,5 +478,7 @@ def test_the_sample_catalog_round_trips(harness: Harness) -> None:
         name: (cost, provider)
         for name, cost, provider in harness.rows("SELECT name, base_cost, provider FROM models")
     }
-    expected = {m["name"]: (float(m["base_cost"]), m["provider"]) for m in sample_catalog()["models"]}
+    expected = {
+        m["name"]: (float(m["base_cost"]), m["provider"]) for m in sample_catalog()["models"]
+    }
     assert stored == expected

@@ -1,0 +1,45 @@
+"""The spec's history invariants, checked with SQL against a real database."""
+
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+from typing import Any
+
+import sqlalchemy as sa
+
+
+def check_invariants(engine: sa.Engine) -> None:
+    """Raise AssertionError when any invariant of the spec does not hold."""
+    with engine.connect() as connection:
+        models = {
+            row.id: row
+            for row in connection.execute(
+                sa.text("SELECT id, name, base_cost, removed_at FROM models")
+            )
+        }
+        periods: dict[int, list[Any]] = defaultdict(list)
+        for row in connection.execute(
+            sa.text(
+                "SELECT model_id, base_cost, valid_from, valid_to FROM cost_history"
+                " ORDER BY model_id, valid_from, id"
+            )
+        ):
+            periods[row.model_id].append(row)
+    for model_id, model in models.items():
+        rows = periods.get(model_id, [])
+        assert rows, f"{model.name} has no cost period"
+        open_rows = [p for p in rows if p.valid_to is None]
+        assert len(open_rows) <= 1, f"{model.name} has {len(open_rows)} open periods"
+        for earlier, later in itertools.pairwise(rows):
+            assert earlier.valid_to is not None, f"{model.name}: an open period is not the last"
+            assert str(earlier.valid_to) <= str(later.valid_from), f"{model.name}: periods overlap"
+        for period in rows:
+            if period.valid_to is not None:
+                assert str(period.valid_from) <= str(period.valid_to)
+        if model.removed_at is None:
+            assert open_rows, f"active {model.name} has no open period"
+            assert open_rows[0].base_cost == model.base_cost, f"{model.name}: open cost differs"
+        else:
+            assert not open_rows, f"removed {model.name} still has an open period"
+    assert set(periods) <= set(models)

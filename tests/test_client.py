@@ -1,0 +1,87 @@
+"""Narrow client tests over httpx.MockTransport: headers, errors, Retry-After."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from catalog_sync.client import build_client, fetch_catalog, models_url
+from catalog_sync.config import ApiConfig
+from catalog_sync.errors import FetchError
+
+API = ApiConfig(base_url="https://api.test", max_retries=2, backoff_seconds=0.0)
+
+
+def fetch(handler, api: ApiConfig = API) -> bytes:  # type: ignore[no-untyped-def]
+    with build_client(api, transport=httpx.MockTransport(handler)) as client:
+        return fetch_catalog(client, api, "secret-key").body
+
+
+def test_url_and_headers() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, content=b'{"models": []}')
+
+    assert fetch(handler) == b'{"models": []}'
+    (request,) = seen
+    assert str(request.url) == "https://api.test/api/public/v1/asset/models"
+    assert request.headers["authorization"] == "Bearer secret-key"
+    assert request.headers["user-agent"].startswith("catalog-sync/")
+
+
+def test_base_url_with_the_api_prefix_is_not_doubled() -> None:
+    assert models_url("https://x/api/public/v1/") == "https://x/api/public/v1/asset/models"
+
+
+def test_error_detail_from_the_documented_shape_and_no_secret() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            403, json={"error": "Enterprise plan required", "details": [{"code": "plan_required"}]}
+        )
+
+    with pytest.raises(FetchError) as info:
+        fetch(handler)
+    message = str(info.value)
+    assert "HTTP 403: Enterprise plan required (plan_required); check HOOX_API_KEY" in message
+    assert "secret-key" not in message
+
+
+def test_retry_after_is_capped() -> None:
+    calls = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            return httpx.Response(429, headers={"Retry-After": "3600"})
+        return httpx.Response(200, content=b"{}")
+
+    api = ApiConfig(base_url="https://api.test", retry_after_max_seconds=0.01)
+    assert fetch(handler, api) == b"{}"
+    assert calls == 2
+
+
+def test_retry_after_as_an_http_date_in_the_past_retries_at_once() -> None:
+    responses = [
+        httpx.Response(429, headers={"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}),
+        httpx.Response(200, content=b"{}"),
+    ]
+    assert fetch(lambda request: responses.pop(0)) == b"{}"
+
+
+def test_redirects_are_not_followed() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(301, headers={"Location": "http://elsewhere"})
+
+    with pytest.raises(FetchError, match="HTTP 301"):
+        fetch(handler)
+
+
+def test_declared_content_length_over_the_cap_is_refused_before_reading() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"Content-Length": str(10**9)}, content=b"{}")
+
+    with pytest.raises(FetchError, match=r"exceeds api\.max_response_mb"):
+        fetch(handler)

@@ -1,0 +1,42 @@
+"""The newcomer's first command, as a real process in an empty directory."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+@pytest.mark.slow
+def test_demo_runs_end_to_end_without_a_key_or_network(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("HOOX_API_KEY", "CATALOG_SYNC_CONFIG")}
+    for _ in range(2):  # the demo recreates its own file each time
+        result = subprocess.run(
+            [sys.executable, "-m", "catalog_sync", "demo"],
+            cwd=tmp_path,
+            env={**env, "COLUMNS": "120"},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "catalog-1.json: sync ok (run 1): 22 models seen, 22 added" in out
+    assert "Price changes" in out
+    for name in ("veo-3.1-lite", "seedance-2.0", "veo-3.1", "kling-pro", "z-image-turbo"):
+        assert name in out
+    with sqlite3.connect(tmp_path / "catalog-demo.db") as connection:
+        runs = connection.execute("SELECT status, trigger FROM sync_runs").fetchall()
+        kinds = connection.execute(
+            "SELECT kind, count(*) FROM catalog_changes GROUP BY kind ORDER BY kind"
+        ).fetchall()
+        price = connection.execute(
+            "SELECT count(*) FROM catalog_changes WHERE field = 'base_cost'"
+        ).fetchone()
+    assert runs == [("success", "demo")] * 3
+    assert kinds == [("added", 23), ("removed", 1), ("updated", 8)]
+    assert price == (6,)

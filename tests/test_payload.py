@@ -1,0 +1,98 @@
+"""The pure core: validation, normalisation and canonical hashing."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import model
+
+from catalog_sync.errors import PayloadError
+from catalog_sync.payload import (
+    canonical_json,
+    capability_rows,
+    catalog_from_document,
+    normalize_item,
+    parse_catalog,
+)
+
+
+def test_parse_keeps_unknown_fields_and_applies_hoisted_filters() -> None:
+    parsed = parse_catalog(
+        b'{"type": "video", "provider": "kling", "count": 1,'
+        b' "models": [{"name": "kling-pro", "base_cost": 7.5, "max_resolution": "4k"}]}'
+    )
+    (item,) = parsed.items
+    assert (item.type, item.provider, item.base_cost) == ("video", "kling", 7.5)
+    assert item.raw["max_resolution"] == "4k"
+    assert item.tags == ()
+    assert dict(item.capabilities) == {}
+
+
+def test_count_is_optional_but_must_agree() -> None:
+    assert len(catalog_from_document({"models": [model("a")]}).items) == 1
+    with pytest.raises(PayloadError, match="'count' is '1'"):
+        catalog_from_document({"models": [model("a")], "count": "1"})
+
+
+@pytest.mark.parametrize(
+    ("item", "message"),
+    [
+        (model("a", label=5), "field 'label' must be a string"),
+        (model("a", type=["video"]), "field 'type' must be a string"),
+        (model("a", has_audio="yes"), "field 'has_audio' must be true/false"),
+        (model("a", tags="new"), "field 'tags' must be a list of strings"),
+        (model("a", tags=["new", 1]), "field 'tags' must be a list of strings"),
+        (model("a", capabilities=[1]), "field 'capabilities' must be an object"),
+        (model("a", float("inf")), "field 'base_cost' must be a non-negative number"),
+        ({"name": "   ", "base_cost": 1}, "field 'name' must be a non-empty string"),
+    ],
+)
+def test_known_fields_with_the_wrong_type_are_rejected(item: dict, message: str) -> None:
+    with pytest.raises(PayloadError, match=message):
+        normalize_item(item, index=0)
+
+
+def test_nulls_in_optional_fields_are_accepted() -> None:
+    item = normalize_item(
+        {"name": "a", "base_cost": 0, "label": None, "tags": None, "capabilities": None}
+    )
+    assert (item.label, item.tags, dict(item.capabilities), item.base_cost) == (None, (), {}, 0.0)
+
+
+def test_hash_ignores_list_order_and_integral_float_spelling() -> None:
+    one = normalize_item(model("a", 32, tags=["x", "y"], capabilities={"d": [5, 10]}))
+    two = normalize_item(model("a", 32.0, tags=["y", "x"], capabilities={"d": [10, 5.0]}))
+    assert one.content_hash == two.content_hash
+    three = normalize_item(model("a", 32.5, tags=["y", "x"], capabilities={"d": [10, 5]}))
+    assert three.content_hash != one.content_hash
+
+
+def test_hash_sees_unknown_fields_but_not_absent_vs_null() -> None:
+    plain = normalize_item(model("a"))
+    assert normalize_item(model("a", extra=None)).content_hash == plain.content_hash
+    assert normalize_item(model("a", extra=1)).content_hash != plain.content_hash
+
+
+def test_canonical_json_is_stable() -> None:
+    assert canonical_json({"b": [2, 1], "a": 1.0}) == '{"a":1,"b":[1,2]}'
+
+
+def test_capability_rows_are_long_format_text() -> None:
+    rows = capability_rows(
+        {
+            "ratios": ["16:9", "9:16"],
+            "max": 4,
+            "audio": True,
+            "none": None,
+            "cost": 2.5,
+            "obj": {"k": 1},
+        }
+    )
+    assert rows == [
+        ("ratios", 0, "16:9"),
+        ("ratios", 1, "9:16"),
+        ("max", 0, "4"),
+        ("audio", 0, "true"),
+        ("none", 0, None),
+        ("cost", 0, "2.5"),
+        ("obj", 0, '{"k":1}'),
+    ]

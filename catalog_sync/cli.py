@@ -181,6 +181,38 @@ def db_current(app: AppContext) -> None:
         click.echo(f"{revision} ({state})")
 
 
+@cli.command("copy")
+@click.option(
+    "--to",
+    "target_url",
+    required=True,
+    metavar="URL",
+    help="SQLAlchemy URL of the empty target database (e.g. postgresql+psycopg://...).",
+)
+@click.pass_obj
+def copy_command(app: AppContext, target_url: str) -> None:
+    """Copy the whole database (all history) into another, empty database.
+
+    Moves an existing SQLite history into PostgreSQL, for example. Ids and
+    timestamps are preserved; the copy is verified by row counts. Both
+    databases are locked while it runs.
+    """
+    from catalog_sync.db import make_engine, masked, run_lock
+    from catalog_sync.transfer import copy_database
+
+    source = make_engine(app.config().database.url)
+    target = make_engine(target_url)
+    try:
+        with run_lock(source, purpose="copy"), run_lock(target, purpose="copy"):
+            counts = copy_database(source, target)
+    finally:
+        source.dispose()
+        target.dispose()
+    for table, count in counts.items():
+        click.echo(f"{table:<16} {count:>10} rows")
+    click.echo(f"copied to {masked(target_url)}; row counts verified")
+
+
 @cli.command()
 @click.option(
     "--db",

@@ -117,3 +117,25 @@ def test_postgres_url_password_is_masked_in_errors(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "s3cret" not in result.output
     assert result.stderr.startswith("error: ")
+
+
+def test_postgres_url_without_the_driver_is_exit_2(tmp_path: Path) -> None:
+    """As on a machine where the [postgres] extra is not installed."""
+    import subprocess
+    import sys
+
+    path = write(tmp_path / "c.toml", '[database]\nurl = "postgresql://u@127.0.0.1/x"\n')
+    code = (
+        "import sys; sys.modules['psycopg'] = None; sys.modules['psycopg2'] = None\n"
+        "from catalog_sync.cli import main\n"
+        "sys.argv[1:] = ['--config', sys.argv[1], 'db', 'current']\n"
+        "main()"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith(
+        "error: no database driver for postgresql+psycopg://u@127.0.0.1/x"
+    )
+    assert "pip install 'catalog-sync[postgres]'" in result.stderr

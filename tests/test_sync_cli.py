@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from typing import Any
 
 import pytest
@@ -84,6 +85,8 @@ def test_first_sync_loads_the_documented_catalog(harness: Harness) -> None:
     assert len(stamps) == 1
     assert str(started) <= str(stamps[0][0]) <= str(finished)
     assert str(observed) == str(stamps[0][0])
+    if harness.db_url.startswith("sqlite"):  # SQLAlchemy's DateTime text, so string compares work
+        assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{6})?", stamps[0][0])
 
 
 def test_every_lifecycle_step(harness: Harness) -> None:

@@ -11,16 +11,22 @@ import logging
 import os
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from catalog_sync import __version__
-from catalog_sync.config import Config, load_config, require_api_key
+from catalog_sync.config import Config, load_config, require_api_key, webhook_url
 from catalog_sync.errors import CatalogSyncError
+from catalog_sync.logs import configure_logging
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from catalog_sync.service import SyncResult
 
 log = logging.getLogger("catalog_sync")
 
@@ -80,9 +86,18 @@ def _report(exc: BaseException, *, debug: bool, prefix: str = "") -> None:
 )
 @click.option("-v", "--verbose", is_flag=True, help="Log progress (INFO) to stderr.")
 @click.option("--debug", is_flag=True, help="Log everything and show tracebacks on errors.")
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Log lines for humans, or JSON lines for log shippers.",
+)
 @click.version_option(__version__, prog_name="catalog-sync")
 @click.pass_context
-def cli(ctx: click.Context, config_path: str | None, verbose: bool, debug: bool) -> None:
+def cli(
+    ctx: click.Context, config_path: str | None, verbose: bool, debug: bool, log_format: str
+) -> None:
     """Keep a SQL copy of the Hoox asset-model catalog and its price history.
 
     \b
@@ -90,14 +105,7 @@ def cli(ctx: click.Context, config_path: str | None, verbose: bool, debug: bool)
     configuration error, 3 refused by a safety guard, 4 database lock busy.
     """
     level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
-    logging.basicConfig(
-        level=level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-        force=True,
-    )
-    logging.getLogger("httpx").setLevel(logging.DEBUG if debug else logging.WARNING)
-    logging.getLogger("httpcore").setLevel(logging.INFO if debug else logging.WARNING)
+    configure_logging(level=level, fmt=log_format)
     ctx.obj = AppContext(config_path=config_path, debug=debug)
 
 
@@ -114,25 +122,129 @@ def sync(app: AppContext, allow_mass_removal: bool) -> None:
 
     Needs the API key in env HOOX_API_KEY. Prints one summary line.
     """
-    from catalog_sync.client import build_client, fetch_catalog
     from catalog_sync.db import make_engine
-    from catalog_sync.service import run_sync
 
     config = app.config()
     api_key = require_api_key(os.environ)
+    webhook = webhook_url(config, os.environ)
     engine = make_engine(config.database.url)
     try:
-        with build_client(config.api) as client:
-            result = run_sync(
-                engine=engine,
-                fetch=lambda: fetch_catalog(client, config.api, api_key).body,
-                trigger="cli",
-                max_removed_fraction=config.sync.max_removed_fraction,
-                allow_mass_removal=allow_mass_removal,
-            )
+        result = _sync_once(
+            config, engine, api_key, webhook, trigger="cli", allow_mass_removal=allow_mass_removal
+        )
     finally:
         engine.dispose()
     click.echo(result.summary())
+
+
+def _sync_once(
+    config: Config,
+    engine: Engine,
+    api_key: str,
+    webhook: str | None,
+    *,
+    trigger: str,
+    allow_mass_removal: bool = False,
+) -> SyncResult:
+    """One run with this configuration: HTTP client, notifier, then run_sync."""
+    from catalog_sync.client import build_client, fetch_catalog
+    from catalog_sync.service import run_sync
+
+    notify: Callable[[dict[str, Any]], None] | None = None
+    if webhook is not None:
+        from catalog_sync.notify import post_digest
+
+        def notify(digest: dict[str, Any]) -> None:
+            post_digest(
+                webhook,
+                digest,
+                timeout=config.notify.timeout_seconds,
+                attempts=config.notify.max_attempts,
+            )
+
+    with build_client(config.api) as client:
+        return run_sync(
+            engine=engine,
+            fetch=lambda: fetch_catalog(client, config.api, api_key).body,
+            trigger=trigger,
+            max_removed_fraction=config.sync.max_removed_fraction,
+            allow_mass_removal=allow_mass_removal,
+            notify=notify,
+        )
+
+
+@cli.command()
+@click.option(
+    "--run-now", is_flag=True, help="Also run once at start (like schedule.run_on_start)."
+)
+@click.pass_obj
+def schedule(app: AppContext, run_now: bool) -> None:
+    """Run `sync` on schedule.cron in the foreground, until SIGTERM or SIGINT.
+
+    Missed runs are coalesced into one and only one run happens at a time;
+    a failed run is recorded in sync_runs (trigger `schedule`) and the
+    scheduler goes on. The next fire time is logged after each run.
+    """
+    from catalog_sync.db import make_engine
+    from catalog_sync.scheduler import cron_trigger, run_forever
+
+    config = app.config()
+    api_key = require_api_key(os.environ)
+    webhook = webhook_url(config, os.environ)
+    cron_trigger(config.schedule)  # a bad expression is exit 2 before anything starts
+    if logging.getLogger().level > logging.INFO:
+        logging.getLogger().setLevel(logging.INFO)  # a service logs its runs
+    engine = make_engine(config.database.url)
+    try:
+        run_forever(
+            config.schedule,
+            lambda: _sync_once(config, engine, api_key, webhook, trigger="schedule"),
+            run_now=run_now or config.schedule.run_on_start,
+        )
+    finally:
+        engine.dispose()
+
+
+@cli.command()
+@click.option(
+    "--max-age",
+    metavar="DURATION",
+    help="Unhealthy when the last success is older than this (e.g. 2h, 1d).",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+)
+@click.pass_obj
+def status(app: AppContext, max_age: str | None, output_format: str) -> None:
+    """Last run, last success and its counts, active models, open price periods.
+
+    Exit 1 when the last run failed or was refused, when nothing succeeded yet,
+    or when the last success is older than --max-age; 0 otherwise. Made for
+    monitoring checks.
+    """
+    import json
+
+    from catalog_sync.db import make_engine
+    from catalog_sync.service import utcnow
+    from catalog_sync.status import read_status, render_text
+    from catalog_sync.timeparse import parse_duration
+
+    limit = parse_duration(max_age, option="--max-age") if max_age else None
+    engine = make_engine(app.config().database.url)
+    try:
+        result = read_status(engine, now=utcnow(), max_age=limit)
+    finally:
+        engine.dispose()
+    if output_format == "json":
+        click.echo(json.dumps(result.as_dict(), indent=2))
+    else:
+        click.echo(render_text(result))
+    if not result.healthy:
+        sys.exit(1)
 
 
 @cli.group()

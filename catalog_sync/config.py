@@ -48,6 +48,14 @@ class ScheduleConfig:
     cron: str = "0 * * * *"
     timezone: str = "UTC"
     run_on_start: bool = False
+    jitter_seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class NotifyConfig:
+    webhook_url_env: str = ""
+    timeout_seconds: float = 10.0
+    max_attempts: int = 3
 
 
 @dataclass(frozen=True)
@@ -56,6 +64,7 @@ class Config:
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
     sync: SyncConfig = field(default_factory=SyncConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    notify: NotifyConfig = field(default_factory=NotifyConfig)
     source: str = "built-in defaults"
 
 
@@ -64,6 +73,7 @@ _SECTIONS: dict[str, type[Any]] = {
     "database": DatabaseConfig,
     "sync": SyncConfig,
     "schedule": ScheduleConfig,
+    "notify": NotifyConfig,
 }
 
 
@@ -159,6 +169,9 @@ def _check_values(path: Path, config: Config) -> None:
             "must be between 0 and 1",
         ),
         ("database.url", bool(config.database.url.strip()), "must not be empty"),
+        ("schedule.jitter_seconds", config.schedule.jitter_seconds >= 0, "must be 0 or more"),
+        ("notify.timeout_seconds", config.notify.timeout_seconds > 0, "must be greater than 0"),
+        ("notify.max_attempts", config.notify.max_attempts >= 1, "must be 1 or more"),
     ]
     for key, ok, why in checks:
         if not ok:
@@ -166,13 +179,26 @@ def _check_values(path: Path, config: Config) -> None:
     check_base_url(api.base_url, origin=f"{path}: api.base_url")
 
 
-def check_base_url(url: str, *, origin: str = "api.base_url") -> None:
+def check_base_url(url: str, *, origin: str = "api.base_url", secret: bool = False) -> None:
     """https is required unless the host is a loopback address."""
     parts = urlsplit(url)
+    shown = "" if secret else f", got {url!r}"
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError(f"{origin} must be an http(s) URL with a host, got {url!r}")
+        raise UsageError(f"{origin} must be an http(s) URL with a host{shown}")
     if parts.scheme == "http" and not is_loopback(parts.hostname):
-        raise UsageError(f"{origin} must use https unless the host is loopback, got {url!r}")
+        raise UsageError(f"{origin} must use https unless the host is loopback{shown}")
+
+
+def webhook_url(config: Config, environ: Mapping[str, str]) -> str | None:
+    """The webhook URL from the env var that notify.webhook_url_env names, if any."""
+    name = config.notify.webhook_url_env
+    if not name:
+        return None
+    url = environ.get(name, "").strip()
+    if not url:
+        raise UsageError(f"notify.webhook_url_env names {name}, but {name} is not set")
+    check_base_url(url, origin=f"the webhook URL in {name}", secret=True)
+    return url
 
 
 def is_loopback(host: str) -> bool:

@@ -83,6 +83,8 @@ class SyncRun(Base):
     models_restored: Mapped[int | None] = mapped_column(Integer)
     price_changes: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(Text)
+    notified_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    notify_error: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (Index(None, "status", "finished_at"),)
 

@@ -10,9 +10,9 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -20,8 +20,11 @@ from catalog_sync import store
 from catalog_sync.db import masked, run_lock
 from catalog_sync.diff import ChangeSet, diff_catalog, names_needing_fields
 from catalog_sync.errors import CatalogSyncError, GuardRefused, RunFailed, StoreError
+from catalog_sync.logs import run_context
 from catalog_sync.migrate import ensure_schema
+from catalog_sync.notify import NotifyError, build_digest
 from catalog_sync.payload import parse_catalog
+from catalog_sync.schema import SyncRun
 
 log = logging.getLogger(__name__)
 
@@ -58,33 +61,90 @@ def run_sync(
     max_removed_fraction: float = 0.5,
     allow_mass_removal: bool = False,
     clock: Clock = utcnow,
+    notify: Callable[[dict[str, Any]], None] | None = None,
 ) -> SyncResult:
-    """One run under the database's lock: every change or none, and a sync_runs row."""
+    """One run under the database's lock: every change or none, and a sync_runs row.
+
+    `notify`, when given, receives the change digest after a run that added,
+    removed, restored or re-priced models; its failure is recorded in the run's
+    `notify_error` and never fails the sync.
+    """
     with run_lock(engine, purpose=f"sync ({trigger})"):
         _guard_db(lambda: ensure_schema(engine), engine)
         run_id = _guard_db(lambda: _start(engine, trigger, clock), engine)
-        log.info("run %d started (trigger %s)", run_id, trigger)
-        try:
-            result = _fetch_and_apply(
+        with run_context(run_id):
+            result = _run(
                 engine,
                 run_id,
                 fetch,
+                trigger=trigger,
                 clock=clock,
                 max_removed_fraction=max_removed_fraction,
                 allow_mass_removal=allow_mass_removal,
             )
-        except CatalogSyncError as exc:
-            _record_failure(engine, run_id, exc, clock)
-            raise
-        except SQLAlchemyError as exc:
-            error = StoreError(f"database error: {_first_line(exc)}")
-            _record_failure(engine, run_id, error, clock)
-            raise error from exc
-        except BaseException as exc:  # KeyboardInterrupt, SystemExit from a signal
-            _record_failure(engine, run_id, RunFailed(f"interrupted ({type(exc).__name__})"), clock)
-            raise
+            if notify is not None and result.changes is not None:
+                _notify(engine, result, notify, clock)
+    return result
+
+
+def _run(
+    engine: Engine,
+    run_id: int,
+    fetch: Callable[[], bytes],
+    *,
+    trigger: str,
+    clock: Clock,
+    max_removed_fraction: float,
+    allow_mass_removal: bool,
+) -> SyncResult:
+    log.info("run %d started (trigger %s)", run_id, trigger)
+    try:
+        result = _fetch_and_apply(
+            engine,
+            run_id,
+            fetch,
+            clock=clock,
+            max_removed_fraction=max_removed_fraction,
+            allow_mass_removal=allow_mass_removal,
+        )
+    except CatalogSyncError as exc:
+        _record_failure(engine, run_id, exc, clock)
+        log.info("run %d %s: %s", run_id, _status_of(exc), exc)
+        raise
+    except SQLAlchemyError as exc:
+        error = StoreError(f"database error: {_first_line(exc)}")
+        _record_failure(engine, run_id, error, clock)
+        log.info("run %d failed: %s", run_id, error)
+        raise error from exc
+    except BaseException as exc:  # KeyboardInterrupt, SystemExit from a signal
+        _record_failure(engine, run_id, RunFailed(f"interrupted ({type(exc).__name__})"), clock)
+        raise
     log.info("run %d finished: %s", run_id, result.summary())
     return result
+
+
+def _notify(
+    engine: Engine, result: SyncResult, notify: Callable[[dict[str, Any]], None], clock: Clock
+) -> None:
+    assert result.changes is not None
+    digest = build_digest(
+        result.changes, run_id=result.run_id, observed_at=result.observed_at.isoformat()
+    )
+    if digest is None:
+        return
+    values: dict[str, Any]
+    try:
+        notify(digest)
+        values = {"notified_at": clock()}
+        log.info("run %d: change digest sent", result.run_id)
+    except NotifyError as exc:
+        values = {"notify_error": str(exc)}
+        log.warning("run %d: change digest not delivered: %s", result.run_id, exc)
+    try:
+        with Session(engine) as session, session.begin():
+            session.execute(update(SyncRun).where(SyncRun.id == result.run_id).values(**values))
+    except SQLAlchemyError as exc:
+        log.error("could not record the notification of run %d: %s", result.run_id, exc)
 
 
 def _start(engine: Engine, trigger: str, clock: Clock) -> int:
@@ -146,11 +206,16 @@ def _check_mass_removal(
     )
 
 
+def _status_of(exc: CatalogSyncError) -> str:
+    return "refused" if isinstance(exc, GuardRefused) else "failed"
+
+
 def _record_failure(engine: Engine, run_id: int, exc: CatalogSyncError, clock: Clock) -> None:
-    status = "refused" if isinstance(exc, GuardRefused) else "failed"
     try:
         with Session(engine) as session, session.begin():
-            store.finish_run(session, run_id, status=status, finished_at=clock(), error=str(exc))
+            store.finish_run(
+                session, run_id, status=_status_of(exc), finished_at=clock(), error=str(exc)
+            )
     except SQLAlchemyError as record_error:
         log.error("could not record the failure of run %d: %s", run_id, _first_line(record_error))
 

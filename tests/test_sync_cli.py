@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 from conftest import Harness, catalog, model, sample_catalog
 
+from catalog_sync.migrate import HEAD_REVISION
 from catalog_sync.schema import CatalogChange, Model
 
 
@@ -465,9 +466,9 @@ def test_db_upgrade_and_current(harness: Harness) -> None:
     assert result.stdout.startswith("none")
     result = harness.cli("db", "upgrade")
     assert result.exit_code == 0, result.output
-    assert "upgraded empty -> 0001" in result.stdout
-    assert harness.cli("db", "current").stdout.strip() == "0001 (head)"
-    assert "already at revision 0001" in harness.cli("db", "upgrade").stdout
+    assert f"upgraded empty -> {HEAD_REVISION}" in result.stdout
+    assert harness.cli("db", "current").stdout.strip() == f"{HEAD_REVISION} (head)"
+    assert f"already at revision {HEAD_REVISION}" in harness.cli("db", "upgrade").stdout
 
 
 def test_db_commands_need_no_api_key(harness: Harness) -> None:

@@ -1,0 +1,68 @@
+"""Logging: human-readable by default, JSON lines for log shippers; every line
+written during a run carries that run's id."""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import datetime as dt
+import json
+import logging
+import sys
+from collections.abc import Iterator
+
+current_run_id: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "current_run_id", default=None
+)
+
+
+@contextlib.contextmanager
+def run_context(run_id: int) -> Iterator[None]:
+    """Tag every log line in this block with `run_id`."""
+    token = current_run_id.set(run_id)
+    try:
+        yield
+    finally:
+        current_run_id.reset(token)
+
+
+class _RunIdFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.run_id = current_run_id.get()
+        return True
+
+
+class _TextFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        run_id = getattr(record, "run_id", None)
+        record.run = f" [run {run_id}]" if run_id is not None else ""
+        return super().format(record)
+
+
+class _JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "ts": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "run_id": getattr(record, "run_id", None),
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exc"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def configure_logging(*, level: int, fmt: str = "text") -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(_RunIdFilter())
+    if fmt == "json":
+        handler.setFormatter(_JsonFormatter())
+    else:
+        handler.setFormatter(
+            _TextFormatter("%(asctime)s %(levelname)s%(run)s %(name)s: %(message)s")
+        )
+    logging.basicConfig(level=level, handlers=[handler], force=True)
+    quiet = logging.DEBUG if level <= logging.DEBUG else logging.WARNING
+    for noisy in ("httpx", "httpcore", "apscheduler.executors", "stamina"):
+        logging.getLogger(noisy).setLevel(quiet)

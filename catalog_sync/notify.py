@@ -1,0 +1,115 @@
+"""Change notifications: a JSON digest POSTed to a webhook after a run that
+added, removed, restored or re-priced models. Never fails a sync."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import httpx
+import stamina
+
+from catalog_sync import __version__
+from catalog_sync.diff import ChangeSet
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT_LINES = 40
+
+
+class NotifyError(Exception):
+    """The webhook could not be reached or refused the digest."""
+
+
+def build_digest(changes: ChangeSet, *, run_id: int, observed_at: str) -> dict[str, Any] | None:
+    """The digest of a run, or None when nothing worth telling changed."""
+    prices = [
+        {
+            "name": c.name,
+            "old_cost": c.old_value,
+            "new_cost": c.new_value,
+            "pct_change": _pct(c.old_value, c.new_value),
+        }
+        for c in changes.changes
+        if c.kind == "updated" and c.field == "base_cost"
+    ]
+    added = [{"name": item.name, "base_cost": item.base_cost} for item in changes.added]
+    removed = [{"name": c.name} for c in changes.changes if c.kind == "removed"]
+    restored = [{"name": c.name} for c in changes.changes if c.kind == "restored"]
+    if not (prices or added or removed or restored):
+        return None
+    counts = [
+        (len(prices), "price change"),
+        (len(added), "added"),
+        (len(removed), "removed"),
+        (len(restored), "restored"),
+    ]
+    head = ", ".join(f"{n} {_plural(n, what)}" for n, what in counts if n)
+    lines = [f"Hoox catalog: {head} (run {run_id}, {observed_at})"]
+    lines += [f"• {p['name']}: {p['old_cost']:g} → {p['new_cost']:g}{_pct_text(p)}" for p in prices]
+    lines += [f"• added {a['name']} at {a['base_cost']:g}" for a in added]
+    lines += [f"• removed {r['name']}" for r in removed]
+    lines += [f"• restored {r['name']}" for r in restored]
+    if len(lines) > MAX_TEXT_LINES:
+        lines = [*lines[: MAX_TEXT_LINES - 1], f"… and {len(lines) - MAX_TEXT_LINES + 1} more"]
+    return {
+        "text": "\n".join(lines),
+        "run_id": run_id,
+        "observed_at": observed_at,
+        "changes": {
+            "price_changes": prices,
+            "added": added,
+            "removed": removed,
+            "restored": restored,
+        },
+    }
+
+
+def post_digest(
+    url: str,
+    digest: dict[str, Any],
+    *,
+    timeout: float,
+    attempts: int,
+    backoff: float = 0.5,
+    transport: httpx.BaseTransport | None = None,
+) -> None:
+    """POST the digest; retry briefly on 5xx and network errors; raise NotifyError."""
+
+    def retriable(exc: Exception) -> bool:
+        if isinstance(exc, httpx.HTTPStatusError):
+            return exc.response.status_code >= 500 or exc.response.status_code == 429
+        return isinstance(exc, httpx.TransportError)
+
+    headers = {"User-Agent": f"catalog-sync/{__version__}"}
+    try:
+        with httpx.Client(timeout=timeout, headers=headers, transport=transport) as client:
+            for attempt in stamina.retry_context(
+                on=retriable,
+                attempts=attempts,
+                timeout=None,
+                wait_initial=backoff,
+                wait_max=backoff * 4,
+                wait_jitter=backoff,
+            ):
+                with attempt:
+                    client.post(url, json=digest).raise_for_status()
+    except httpx.HTTPStatusError as exc:
+        raise NotifyError(f"webhook answered HTTP {exc.response.status_code}") from exc
+    except httpx.HTTPError as exc:
+        raise NotifyError(f"webhook unreachable: {type(exc).__name__}") from exc
+
+
+def _pct(old: Any, new: Any) -> float | None:
+    if not isinstance(old, int | float) or not isinstance(new, int | float) or not old:
+        return None
+    return round((new - old) / old * 100, 2)
+
+
+def _pct_text(price: dict[str, Any]) -> str:
+    pct = price["pct_change"]
+    return "" if pct is None else f" ({pct:+g}%)"
+
+
+def _plural(n: int, what: str) -> str:
+    return what + "s" if n != 1 and what == "price change" else what

@@ -1,0 +1,38 @@
+"""Durations (`90s`, `15m`, `6h`, `7d`, `2w`) and moments (a date, an ISO
+timestamp, or a duration meaning "that long ago"), as users type them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from catalog_sync.errors import UsageError
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(text: str, *, option: str = "duration") -> dt.timedelta:
+    match = _DURATION.match(text)
+    if not match:
+        raise UsageError(
+            f"{option}: {text!r} is not a duration; use a number and a unit, "
+            "e.g. 90s, 15m, 6h, 7d, 2w"
+        )
+    return dt.timedelta(seconds=float(match[1]) * _UNITS[match[2].lower()])
+
+
+def parse_moment(text: str, *, now: dt.datetime, option: str = "time") -> dt.datetime:
+    """A UTC moment: `2026-11-01`, `2026-11-01T12:00`, `...+02:00`, or `7d` (ago)."""
+    if _DURATION.match(text):
+        return now - parse_duration(text, option=option)
+    try:
+        moment = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise UsageError(
+            f"{option}: {text!r} is neither a date (2026-11-01), a timestamp "
+            "(2026-11-01T12:00:00Z) nor a duration (7d)"
+        ) from None
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC)

@@ -86,7 +86,7 @@ class SyncRun(Base):
     notified_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     notify_error: Mapped[str | None] = mapped_column(Text)
 
-    __table_args__ = (Index(None, "status", "finished_at"),)
+    __table_args__ = (Index(None, "status", "finished_at"), Index(None, "status", "observed_at"))
 
 
 class Model(Base):

@@ -23,15 +23,17 @@ def parse_duration(text: str, *, option: str = "duration") -> dt.timedelta:
 
 
 def parse_moment(text: str, *, now: dt.datetime, option: str = "time") -> dt.datetime:
-    """A UTC moment: `2026-11-01`, `2026-11-01T12:00`, `...+02:00`, or `7d` (ago)."""
+    """A UTC moment: `now`, `2026-11-01`, `2026-11-01T12:00`, `...+02:00`, or `7d` (ago)."""
+    if text.strip().lower() == "now":
+        return now
     if _DURATION.match(text):
         return now - parse_duration(text, option=option)
     try:
         moment = dt.datetime.fromisoformat(text.strip())
     except ValueError:
         raise UsageError(
-            f"{option}: {text!r} is neither a date (2026-11-01), a timestamp "
-            "(2026-11-01T12:00:00Z) nor a duration (7d)"
+            f"{option}: {text!r} is not a date (2026-11-01), a timestamp "
+            "(2026-11-01T12:00:00Z), a duration ago (7d) or 'now'"
         ) from None
     if moment.tzinfo is None:
         return moment.replace(tzinfo=dt.UTC)

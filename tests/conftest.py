@@ -170,3 +170,63 @@ def _toml(sections: dict[str, dict[str, Any]]) -> str:
         for key, value in values.items():
             lines.append(f"{key} = {json.dumps(value)}")
     return "\n".join(lines) + "\n"
+
+
+# --- a history built by real syncs at known times, for the analysts' side -----------
+
+HISTORY_TIMES = {
+    1: "2026-09-01 06:00:00",  # catalog-1 (the documented catalog)
+    2: "2026-09-15 06:00:00",  # the same again: no change
+    3: "2026-10-01 06:00:00",  # catalog-2: prices up and down, flux-2-pro added, tags
+    4: "2026-10-20 06:00:00",  # a broken payload: the run fails
+    5: "2026-11-01 06:00:00",  # catalog-3: prices, grok-imagine-video-edit removed
+    6: "2026-11-15 06:00:00",  # it comes back at 5; veo-3.1 goes 28 -> 30
+}
+
+
+def history_catalogs() -> dict[int, dict[str, Any] | bytes]:
+    c1, c2, c3 = (json.loads((SAMPLES / f"catalog-{i}.json").read_text()) for i in (1, 2, 3))
+    c4 = copy.deepcopy(c3)
+    edit = next(m for m in c1["models"] if m["name"] == "grok-imagine-video-edit")
+    c4["models"].append({**copy.deepcopy(edit), "base_cost": 5})
+    next(m for m in c4["models"] if m["name"] == "veo-3.1")["base_cost"] = 30
+    c4["count"] = len(c4["models"])
+    return {1: c1, 2: c1, 3: c2, 4: b'{"models": "oops"}', 5: c3, 6: c4}
+
+
+def build_history(api: FakeHooxApi, db_url: str) -> None:
+    """Six real syncs over HTTP from the fake API, each observed at HISTORY_TIMES."""
+    import datetime as dt
+
+    from catalog_sync.client import build_client, fetch_catalog
+    from catalog_sync.config import ApiConfig
+    from catalog_sync.errors import PayloadError
+    from catalog_sync.service import run_sync
+
+    engine = make_engine(db_url)
+    config = ApiConfig(base_url=api.base_url, max_retries=0)
+    try:
+        with build_client(config) as client:
+            for run, document in history_catalogs().items():
+                if isinstance(document, bytes):
+                    api.serve_body(document)
+                else:
+                    api.set_catalog(document)
+                moment = dt.datetime.fromisoformat(HISTORY_TIMES[run]).replace(tzinfo=dt.UTC)
+                try:
+                    run_sync(
+                        engine=engine,
+                        fetch=lambda: fetch_catalog(client, config, api.api_key).body,
+                        clock=lambda moment=moment: moment,
+                    )
+                except PayloadError:
+                    assert run == 4
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def history(harness: Harness) -> Harness:
+    """The harness, its database holding HISTORY_TIMES' six runs."""
+    build_history(harness.api, harness.db_url)
+    return harness

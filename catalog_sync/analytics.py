@@ -1,0 +1,212 @@
+"""The analysts' questions as set-based queries: current models, one model's
+history, changes in a window, prices at a moment. Read-only; rows are dicts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, or_, select
+
+from catalog_sync.errors import UsageError
+from catalog_sync.schema import Capability, CatalogChange, CostPeriod, Model, ModelTag, Tag
+
+CHANGE_KINDS = {
+    "all": None,
+    "price": None,
+    "added": "added",
+    "removed": "removed",
+    "restored": "restored",
+    "updated": "updated",
+}
+
+
+def list_models(
+    connection: Connection,
+    *,
+    type: str | None = None,
+    provider: str | None = None,
+    tag: str | None = None,
+    capabilities: Sequence[tuple[str, str]] = (),
+    include_removed: bool = False,
+) -> list[dict[str, Any]]:
+    """Models (active unless include_removed) matching every filter, by name."""
+    query = select(
+        Model.id,
+        Model.name,
+        Model.label,
+        Model.type,
+        Model.provider,
+        Model.base_cost,
+        Model.has_audio,
+        Model.first_seen_at,
+        Model.removed_at,
+    ).order_by(Model.name)
+    if not include_removed:
+        query = query.where(Model.removed_at.is_(None))
+    if type is not None:
+        query = query.where(Model.type == type)
+    if provider is not None:
+        query = query.where(Model.provider == provider)
+    if tag is not None:
+        tagged = select(ModelTag.model_id).join(Tag, Tag.id == ModelTag.tag_id)
+        query = query.where(Model.id.in_(tagged.where(Tag.name == tag)))
+    for key, value in capabilities:
+        having = select(Capability.model_id).where(
+            Capability.name == key, Capability.value == value
+        )
+        query = query.where(Model.id.in_(having))
+    rows = [row._asdict() for row in connection.execute(query)]
+    tags = _tags_by_model(connection, [row["id"] for row in rows])
+    for row in rows:
+        row["tags"] = ",".join(sorted(tags.get(row.pop("id"), [])))
+        if not include_removed:
+            row.pop("removed_at")
+    return rows
+
+
+def _tags_by_model(connection: Connection, model_ids: Sequence[int]) -> dict[int, list[str]]:
+    tags: dict[int, list[str]] = defaultdict(list)
+    for start in range(0, len(model_ids), 500):
+        batch = model_ids[start : start + 500]
+        for model_id, name in connection.execute(
+            select(ModelTag.model_id, Tag.name)
+            .join(Tag, Tag.id == ModelTag.tag_id)
+            .where(ModelTag.model_id.in_(batch))
+        ):
+            tags[model_id].append(name)
+    return tags
+
+
+def model_history(connection: Connection, name: str) -> dict[str, Any]:
+    """One model's cost periods and every change logged for it."""
+    found = connection.execute(
+        select(Model.id, Model.name, Model.type, Model.provider, Model.removed_at).where(
+            Model.name == name
+        )
+    ).first()
+    if found is None:
+        known = connection.scalars(select(Model.name)).all()
+        close = difflib.get_close_matches(name, known, n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise UsageError(f"unknown model {name!r}{hint}")
+    periods = connection.execute(
+        select(
+            CostPeriod.base_cost, CostPeriod.valid_from, CostPeriod.valid_to, CostPeriod.sync_run_id
+        )
+        .where(CostPeriod.model_id == found.id)
+        .order_by(CostPeriod.valid_from, CostPeriod.id)
+    )
+    changes = connection.execute(
+        select(
+            CatalogChange.changed_at,
+            CatalogChange.sync_run_id,
+            CatalogChange.kind,
+            CatalogChange.field,
+            CatalogChange.old_value,
+            CatalogChange.new_value,
+        )
+        .where(CatalogChange.model_id == found.id)
+        .order_by(CatalogChange.changed_at, CatalogChange.id)
+    )
+    return {
+        "model": {k: v for k, v in found._asdict().items() if k != "id"},
+        "periods": [row._asdict() for row in periods],
+        "changes": [row._asdict() for row in changes],
+    }
+
+
+def list_changes(
+    connection: Connection,
+    *,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    kind: str = "all",
+) -> list[dict[str, Any]]:
+    """Logged changes in [since, until), oldest first."""
+    query = (
+        select(
+            CatalogChange.changed_at,
+            CatalogChange.sync_run_id,
+            Model.name,
+            Model.provider,
+            Model.type,
+            CatalogChange.kind,
+            CatalogChange.field,
+            CatalogChange.old_value,
+            CatalogChange.new_value,
+        )
+        .join(Model, Model.id == CatalogChange.model_id)
+        .order_by(CatalogChange.changed_at, Model.name, CatalogChange.id)
+    )
+    if since is not None:
+        query = query.where(CatalogChange.changed_at >= since)
+    if until is not None:
+        query = query.where(CatalogChange.changed_at < until)
+    if kind == "price":
+        query = query.where(CatalogChange.kind == "updated", CatalogChange.field == "base_cost")
+    elif kind != "all":
+        query = query.where(CatalogChange.kind == CHANGE_KINDS[kind])
+    return [row._asdict() for row in connection.execute(query)]
+
+
+def prices_as_of(connection: Connection, when: dt.datetime) -> list[dict[str, Any]]:
+    """Every model with a cost period covering `when`, and that cost."""
+    query = (
+        select(Model.name, Model.provider, Model.type, CostPeriod.base_cost)
+        .join(Model, Model.id == CostPeriod.model_id)
+        .where(
+            CostPeriod.valid_from <= when,
+            or_(CostPeriod.valid_to.is_(None), CostPeriod.valid_to > when),
+        )
+        .order_by(Model.name)
+    )
+    return [row._asdict() for row in connection.execute(query)]
+
+
+def compare_prices(
+    connection: Connection, before: dt.datetime, after: dt.datetime
+) -> list[dict[str, Any]]:
+    """Models whose cost differs between two moments (listed at only one included)."""
+    old = {row["name"]: row for row in prices_as_of(connection, before)}
+    new = {row["name"]: row for row in prices_as_of(connection, after)}
+    rows = []
+    for name in sorted(old.keys() | new.keys()):
+        a, b = old.get(name), new.get(name)
+        cost_a = a["base_cost"] if a else None
+        cost_b = b["base_cost"] if b else None
+        if cost_a == cost_b:
+            continue
+        info = b or a
+        assert info is not None
+        change = "added" if a is None else "removed" if b is None else "changed"
+        delta = cost_b - cost_a if cost_a is not None and cost_b is not None else None
+        pct = round(delta / cost_a * 100, 2) if delta is not None and cost_a else None
+        rows.append(
+            {
+                "name": name,
+                "provider": info["provider"],
+                "type": info["type"],
+                "cost_before": cost_a,
+                "cost_after": cost_b,
+                "delta": delta,
+                "pct_change": pct,
+                "change": change,
+            }
+        )
+    return rows
+
+
+def parse_capability_filters(values: Sequence[str]) -> list[tuple[str, str]]:
+    pairs = []
+    for value in values:
+        key, sep, wanted = value.partition("=")
+        if not sep or not key:
+            raise UsageError(
+                f"--capability {value!r} must look like KEY=VALUE, e.g. default_duration=5"
+            )
+        pairs.append((key.strip(), wanted.strip()))
+    return pairs

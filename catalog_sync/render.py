@@ -1,0 +1,102 @@
+"""Rows to the terminal (aligned table), or machine-clean CSV or JSON on stdout."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from typing import Any, TextIO
+
+FORMATS = ("table", "csv", "json")
+
+
+def to_json(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, Mapping):
+        return {k: to_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_json(v) for v in value]
+    return value
+
+
+def cell_text(value: Any) -> str:
+    """A value as one table or CSV cell: ISO UTC times, JSON for structures."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:g}" if abs(value) < 1e15 else repr(value)
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return str(value)
+
+
+def emit(
+    rows: Sequence[Mapping[str, Any]],
+    columns: Sequence[str],
+    fmt: str,
+    *,
+    title: str | None = None,
+    out: TextIO | None = None,
+) -> None:
+    stream = out or sys.stdout
+    if fmt == "json":
+        stream.write(json.dumps([to_json(dict(r)) for r in rows], indent=2) + "\n")
+    elif fmt == "csv":
+        writer = csv.writer(stream, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([[_csv_cell(row.get(c)) for c in columns] for row in rows])
+    else:
+        print_table(rows, columns, title=title, out=stream)
+
+
+def _is_numeric(values: Sequence[Any]) -> bool:
+    present = [v for v in values if v is not None]
+    return bool(present) and all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in present
+    )
+
+
+def _csv_cell(value: Any) -> str:
+    if isinstance(value, dt.datetime):
+        return str(to_json(value))
+    return cell_text(value)
+
+
+def print_table(
+    rows: Sequence[Mapping[str, Any]],
+    columns: Sequence[str],
+    *,
+    title: str | None = None,
+    out: TextIO | None = None,
+) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
+    for column in columns:
+        numeric = (
+            bool(rows)
+            and all(
+                isinstance(r.get(column), int | float) and not isinstance(r.get(column), bool)
+                for r in rows
+                if r.get(column) is not None
+            )
+            and any(r.get(column) is not None for r in rows)
+        )
+        table.add_column(column, justify="right" if numeric else "left", overflow="fold")
+    for row in rows:
+        table.add_row(*(cell_text(row.get(c)) for c in columns))
+    stream = out or sys.stdout
+    # On a terminal, fit its width; in a pipe or a file, never fold a cell.
+    width = None if stream.isatty() else 10_000
+    console = Console(file=stream, width=width, highlight=False, soft_wrap=False)
+    console.print(table)
+    if not rows:
+        console.print("(no rows)")

@@ -20,6 +20,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -85,8 +86,23 @@ class SyncRun(Base):
     error: Mapped[str | None] = mapped_column(Text)
     notified_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     notify_error: Mapped[str | None] = mapped_column(Text)
+    # The body this run received or imported (payloads.sha256); no foreign key,
+    # so that `payloads prune --force` can drop a body its run still names.
+    payload_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
 
     __table_args__ = (Index(None, "status", "finished_at"), Index(None, "status", "observed_at"))
+
+
+class Payload(Base):
+    """Every body ever fetched or imported, gzip-compressed, once per SHA-256."""
+
+    __tablename__ = "payloads"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    first_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    stored_size: Mapped[int] = mapped_column(BigInteger)
+    body: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class Model(Base):

@@ -1,29 +1,34 @@
-"""run_sync: fetch, validate, diff, apply and record one run. Owns the transactions.
+"""One run: obtain a body, archive it, validate, diff, apply, record. Owns the
+transactions and the run lock.
 
-Callable from a notebook: it takes an engine and a `fetch` callable and returns
-a SyncResult, or raises a CatalogSyncError whose exit code the CLI uses.
+`run_sync` fetches; `import_snapshots` applies saved files at their own
+observation times; `preview` is the dry run. Callable from a notebook: each
+takes an engine and returns results, or raises a CatalogSyncError whose exit
+code the CLI uses.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import itertools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from catalog_sync import store
-from catalog_sync.db import masked, run_lock
+from catalog_sync import archive, migrate, store
+from catalog_sync.db import masked, run_lock, sqlite_path
 from catalog_sync.diff import ChangeSet, diff_catalog, names_needing_fields
-from catalog_sync.errors import CatalogSyncError, GuardRefused, RunFailed, StoreError
+from catalog_sync.errors import CatalogSyncError, GuardRefused, RunFailed, StoreError, UsageError
 from catalog_sync.logs import run_context
-from catalog_sync.migrate import ensure_schema
 from catalog_sync.notify import NotifyError, build_digest
-from catalog_sync.payload import parse_catalog
+from catalog_sync.payload import Catalog, CatalogItem, parse_catalog
 from catalog_sync.schema import SyncRun
 
 log = logging.getLogger(__name__)
@@ -37,16 +42,25 @@ def utcnow() -> dt.datetime:
 
 
 @dataclass(frozen=True)
+class Policy:
+    """The mass-removal guard: refuse removing more than this share of active models."""
+
+    max_removed_fraction: float = 0.5
+    allow_mass_removal: bool = False
+
+
+@dataclass(frozen=True)
 class SyncResult:
     run_id: int
     observed_at: dt.datetime
     counts: dict[str, int] = field(default_factory=dict)
     changes: ChangeSet | None = None
+    payload_sha256: str | None = None
 
-    def summary(self) -> str:
+    def summary(self, verb: str = "sync ok") -> str:
         c = self.counts
         return (
-            f"sync ok (run {self.run_id}): {c['models_seen']} models seen, "
+            f"{verb} (run {self.run_id}): {c['models_seen']} models seen, "
             f"{c['models_added']} added, {c['models_updated']} updated, "
             f"{c['models_removed']} removed, {c['models_restored']} restored, "
             f"{c['price_changes']} price changes"
@@ -69,44 +83,132 @@ def run_sync(
     removed, restored or re-priced models; its failure is recorded in the run's
     `notify_error` and never fails the sync.
     """
+    policy = Policy(max_removed_fraction, allow_mass_removal)
     with run_lock(engine, purpose=f"sync ({trigger})"):
-        _guard_db(lambda: ensure_schema(engine), engine)
+        _guard_db(lambda: migrate.ensure_schema(engine), engine)
         run_id = _guard_db(lambda: _start(engine, trigger, clock), engine)
         with run_context(run_id):
-            result = _run(
+            log.info("run %d started (trigger %s)", run_id, trigger)
+            result = _recorded(
                 engine,
                 run_id,
-                fetch,
-                trigger=trigger,
-                clock=clock,
-                max_removed_fraction=max_removed_fraction,
-                allow_mass_removal=allow_mass_removal,
+                clock,
+                lambda: _receive(
+                    engine, run_id, body=fetch(), observed_at=None, policy=policy, clock=clock
+                ),
             )
             if notify is not None and result.changes is not None:
                 _notify(engine, result, notify, clock)
     return result
 
 
-def _run(
-    engine: Engine,
-    run_id: int,
-    fetch: Callable[[], bytes],
+@dataclass(frozen=True)
+class Snapshot:
+    """A saved catalog body and the moment it was observed."""
+
+    path: Path
+    body: bytes
+    observed_at: dt.datetime
+
+
+def import_snapshots(
     *,
-    trigger: str,
-    clock: Clock,
-    max_removed_fraction: float,
-    allow_mass_removal: bool,
+    engine: Engine,
+    snapshots: Sequence[Snapshot],
+    policy: Policy,
+    archive_only: bool = False,
+    clock: Clock = utcnow,
+    progress: Callable[[Snapshot, str], None] | None = None,
+) -> list[tuple[Snapshot, SyncResult | None]]:
+    """Apply saved snapshots in time order, one run each (trigger `import`).
+
+    Every file is validated before anything is written. A snapshot not newer
+    than the newest recorded observation is refused, unless `archive_only`, which
+    stores the bodies and their times (runs with status `archived`) for
+    `rebuild` to replay. A snapshot already imported with the same content and
+    time is skipped (None in the result).
+    """
+    ordered = sorted(snapshots, key=lambda s: s.observed_at)
+    for snapshot in ordered:
+        try:
+            parse_catalog(snapshot.body)
+        except CatalogSyncError as exc:
+            raise type(exc)(f"{snapshot.path}: {exc}; nothing was imported") from exc
+    results: list[tuple[Snapshot, SyncResult | None]] = []
+    with run_lock(engine, purpose="import"):
+        _guard_db(lambda: migrate.ensure_schema(engine), engine)
+        pending = _guard_db(lambda: _not_yet_imported(engine, ordered), engine)
+        if not archive_only:
+            _guard_db(lambda: _check_order(engine, pending), engine)
+        for snapshot in ordered:
+            if snapshot not in pending:
+                results.append((snapshot, None))
+                if progress:
+                    progress(snapshot, "skipped (already imported)")
+                continue
+            run_id = _guard_db(lambda: _start(engine, "import", clock), engine)
+            receive = functools.partial(
+                _receive,
+                engine,
+                run_id,
+                body=snapshot.body,
+                observed_at=snapshot.observed_at,
+                policy=policy,
+                clock=clock,
+                archive_only=archive_only,
+            )
+            with run_context(run_id):
+                result = _recorded(engine, run_id, clock, receive)
+            results.append((snapshot, result))
+            if progress:
+                progress(snapshot, "archived" if archive_only else "applied")
+    return results
+
+
+def preview(engine: Engine, body: bytes, policy: Policy) -> ChangeSet:
+    """The dry run: validate and diff against the stored state; write nothing at all."""
+    catalog = parse_catalog(body)
+    path = sqlite_path(engine)
+    if path is not None and not path.exists():
+        return diff_catalog({}, {}, catalog.items)  # do not even create the file
+    revision = migrate.current_revision(engine)
+    if revision is None:
+        return diff_catalog({}, {}, catalog.items)
+    if revision != migrate.HEAD_REVISION:
+        raise UsageError("the database schema is behind; run `catalog-sync db upgrade` first")
+    with Session(engine) as session:
+        changes, active = diff_against_store(session, catalog.items)
+        check_mass_removal(changes, active, policy)
+        session.rollback()
+    return changes
+
+
+def diff_against_store(session: Session, items: Sequence[CatalogItem]) -> tuple[ChangeSet, int]:
+    """The change set from the stored state to `items`, and the active model count."""
+    previous = store.load_previous(session)
+    details = store.load_items(session, names_needing_fields(previous, items))
+    active = sum(1 for model in previous.values() if model.active)
+    return diff_catalog(previous, details, items), active
+
+
+def check_mass_removal(changes: ChangeSet, active: int, policy: Policy) -> None:
+    removed = len(changes.removed_ids)
+    if policy.allow_mass_removal or active == 0 or removed / active <= policy.max_removed_fraction:
+        return
+    raise GuardRefused(
+        f"refused: this catalog would remove {removed} of {active} active models "
+        f"({removed / active:.0%}), more than sync.max_removed_fraction "
+        f"({policy.max_removed_fraction:g}); nothing was applied. If the removal is real, "
+        "run again with --allow-mass-removal"
+    )
+
+
+def _recorded(
+    engine: Engine, run_id: int, clock: Clock, work: Callable[[], SyncResult]
 ) -> SyncResult:
-    log.info("run %d started (trigger %s)", run_id, trigger)
+    """Run `work`; on any failure mark the run failed/refused and re-raise."""
     try:
-        result = _fetch_and_apply(
-            engine,
-            run_id,
-            fetch,
-            clock=clock,
-            max_removed_fraction=max_removed_fraction,
-            allow_mass_removal=allow_mass_removal,
-        )
+        result = work()
     except CatalogSyncError as exc:
         _record_failure(engine, run_id, exc, clock)
         log.info("run %d %s: %s", run_id, _status_of(exc), exc)
@@ -121,6 +223,130 @@ def _run(
         raise
     log.info("run %d finished: %s", run_id, result.summary())
     return result
+
+
+def _receive(
+    engine: Engine,
+    run_id: int,
+    *,
+    body: bytes,
+    observed_at: dt.datetime | None,
+    policy: Policy,
+    clock: Clock,
+    archive_only: bool = False,
+) -> SyncResult:
+    """Archive the body (kept even if the run fails), then validate and apply it."""
+    with Session(engine) as session, session.begin():
+        sha = archive.archive_body(session, body, seen_at=clock())
+        archive.link_run(session, run_id, sha)
+    catalog = parse_catalog(body)
+    log.info("payload %s: %d bytes, %d models", sha[:12], len(body), len(catalog.items))
+    moment = observed_at if observed_at is not None else clock()
+    if archive_only:
+        with Session(engine) as session, session.begin():
+            store.finish_run(
+                session, run_id, status="archived", finished_at=clock(), observed_at=moment
+            )
+        counts = {"models_seen": len(catalog.items)} | dict.fromkeys(
+            (
+                "models_added",
+                "models_updated",
+                "models_removed",
+                "models_restored",
+                "price_changes",
+            ),
+            0,
+        )
+        return SyncResult(run_id=run_id, observed_at=moment, counts=counts, payload_sha256=sha)
+    result = _apply(engine, run_id, catalog, observed_at=moment, policy=policy, clock=clock)
+    return SyncResult(
+        run_id=run_id,
+        observed_at=moment,
+        counts=result.counts(),
+        changes=result,
+        payload_sha256=sha,
+    )
+
+
+def _apply(
+    engine: Engine,
+    run_id: int,
+    catalog: Catalog,
+    *,
+    observed_at: dt.datetime,
+    policy: Policy,
+    clock: Clock,
+) -> ChangeSet:
+    with Session(engine) as session, session.begin():
+        newest = store.newest_recorded_time(session)
+        if newest is not None and observed_at < newest:
+            raise RunFailed(
+                f"the observation time ({observed_at:%Y-%m-%d %H:%M:%S} UTC) is before the "
+                f"newest recorded change ({newest:%Y-%m-%d %H:%M:%S} UTC); history only moves "
+                "forward"
+            )
+        changes, active = diff_against_store(session, catalog.items)
+        check_mass_removal(changes, active, policy)
+        store.apply_changes(session, changes, observed_at=observed_at, run_id=run_id)
+        store.finish_run(
+            session,
+            run_id,
+            status="success",
+            finished_at=max(clock(), observed_at),
+            observed_at=observed_at,
+            counts=changes.counts(),
+        )
+    return changes
+
+
+def _not_yet_imported(engine: Engine, snapshots: Sequence[Snapshot]) -> list[Snapshot]:
+    """Drop snapshots whose content was already recorded at the same observation time."""
+    with Session(engine) as session:
+        done = {
+            (sha, observed_at)
+            for sha, observed_at in session.execute(
+                select(SyncRun.payload_sha256, SyncRun.observed_at).where(
+                    SyncRun.status.in_(archive.REPLAYED_STATUSES)
+                )
+            )
+        }
+    pending: list[Snapshot] = []
+    seen: set[tuple[str, dt.datetime]] = set()
+    for snapshot in snapshots:
+        key = (archive.sha256_of(snapshot.body), snapshot.observed_at)
+        if key not in done and key not in seen:
+            pending.append(snapshot)
+        seen.add(key)
+    return pending
+
+
+def _check_order(engine: Engine, snapshots: Sequence[Snapshot]) -> None:
+    times = [s.observed_at for s in snapshots]
+    for earlier, later in itertools.pairwise(snapshots):
+        if earlier.observed_at == later.observed_at:
+            raise UsageError(
+                f"{earlier.path} and {later.path} have the same observation time "
+                f"({later.observed_at:%Y-%m-%d %H:%M:%S} UTC) but different content"
+            )
+    if not times:
+        return
+    with Session(engine) as session:
+        newest = store.newest_recorded_time(session)
+    if newest is not None and times[0] <= newest:
+        raise UsageError(
+            f"{snapshots[0].path} was observed at {times[0]:%Y-%m-%d %H:%M:%S} UTC, not after "
+            f"the newest recorded observation ({newest:%Y-%m-%d %H:%M:%S} UTC): history only "
+            "moves forward, so nothing was imported. To backfill older snapshots, import "
+            "them with --archive-only, then run `catalog-sync rebuild`"
+        )
+
+
+def _start(engine: Engine, trigger: str, clock: Clock) -> int:
+    with Session(engine) as session, session.begin():
+        interrupted = store.close_interrupted_runs(session, now=clock())
+        if interrupted:
+            log.warning("marked %d run(s) left running by a killed process as failed", interrupted)
+        return store.start_run(session, trigger=trigger, started_at=clock())
 
 
 def _notify(
@@ -145,65 +371,6 @@ def _notify(
             session.execute(update(SyncRun).where(SyncRun.id == result.run_id).values(**values))
     except SQLAlchemyError as exc:
         log.error("could not record the notification of run %d: %s", result.run_id, exc)
-
-
-def _start(engine: Engine, trigger: str, clock: Clock) -> int:
-    with Session(engine) as session, session.begin():
-        interrupted = store.close_interrupted_runs(session, now=clock())
-        if interrupted:
-            log.warning("marked %d run(s) left running by a killed process as failed", interrupted)
-        return store.start_run(session, trigger=trigger, started_at=clock())
-
-
-def _fetch_and_apply(
-    engine: Engine,
-    run_id: int,
-    fetch: Callable[[], bytes],
-    *,
-    clock: Clock,
-    max_removed_fraction: float,
-    allow_mass_removal: bool,
-) -> SyncResult:
-    body = fetch()
-    catalog = parse_catalog(body)
-    log.info("payload: %d bytes, %d models", len(body), len(catalog.items))
-    observed_at = clock()
-    with Session(engine) as session, session.begin():
-        newest = store.newest_recorded_time(session)
-        if newest is not None and observed_at < newest:
-            raise RunFailed(
-                f"the clock ({observed_at:%Y-%m-%d %H:%M:%S} UTC) is behind the newest "
-                f"recorded change ({newest:%Y-%m-%d %H:%M:%S} UTC); history only moves forward"
-            )
-        previous = store.load_previous(session)
-        details = store.load_items(session, names_needing_fields(previous, catalog.items))
-        changes = diff_catalog(previous, details, catalog.items)
-        active = sum(1 for model in previous.values() if model.active)
-        _check_mass_removal(changes, active, max_removed_fraction, allow_mass_removal)
-        store.apply_changes(session, changes, observed_at=observed_at, run_id=run_id)
-        counts = changes.counts()
-        store.finish_run(
-            session,
-            run_id,
-            status="success",
-            finished_at=max(clock(), observed_at),
-            observed_at=observed_at,
-            counts=counts,
-        )
-    return SyncResult(run_id=run_id, observed_at=observed_at, counts=counts, changes=changes)
-
-
-def _check_mass_removal(
-    changes: ChangeSet, active: int, max_fraction: float, allowed: bool
-) -> None:
-    removed = len(changes.removed_ids)
-    if allowed or active == 0 or removed / active <= max_fraction:
-        return
-    raise GuardRefused(
-        f"refused: this catalog would remove {removed} of {active} active models "
-        f"({removed / active:.0%}), more than sync.max_removed_fraction ({max_fraction:g}); "
-        "nothing was applied. If the removal is real, run again with --allow-mass-removal"
-    )
 
 
 def _status_of(exc: CatalogSyncError) -> str:

@@ -7,13 +7,14 @@ safety guard, 4 database lock busy. Errors are one `error:` line on stderr;
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
 import os
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -22,13 +23,15 @@ import click
 
 from catalog_sync import __version__
 from catalog_sync.config import Config, load_config, require_api_key, webhook_url
-from catalog_sync.errors import CatalogSyncError, StoreError
+from catalog_sync.errors import CatalogSyncError, StoreError, UsageError
 from catalog_sync.logs import configure_logging
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Engine
+    from sqlalchemy.orm import Session
 
-    from catalog_sync.service import SyncResult
+    from catalog_sync.diff import ChangeSet
+    from catalog_sync.service import Policy, SyncResult
 
 log = logging.getLogger("catalog_sync")
 T = TypeVar("T")
@@ -80,6 +83,17 @@ def _report(exc: BaseException, *, debug: bool, prefix: str = "") -> None:
     click.echo(f"error: {prefix}{message}", err=True)
 
 
+def format_option(function: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(["table", "csv", "json"]),
+        default="table",
+        show_default=True,
+        help="An aligned table for the terminal, or CSV / JSON on stdout for machines.",
+    )(function)
+
+
 @click.group(cls=CatalogSyncGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--config",
@@ -112,15 +126,28 @@ def cli(
     ctx.obj = AppContext(config_path=config_path, debug=debug)
 
 
+def mass_removal_option(function: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--allow-mass-removal",
+        is_flag=True,
+        help="Apply the catalog even if it removes more than sync.max_removed_fraction "
+        "of the active models.",
+    )(function)
+
+
+def dry_run_option(function: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--dry-run",
+        is_flag=True,
+        help="Validate and diff, print exactly what would change, write nothing at all.",
+    )(function)
+
+
 @cli.command()
-@click.option(
-    "--allow-mass-removal",
-    is_flag=True,
-    help="Apply the catalog even if it removes more than sync.max_removed_fraction "
-    "of the active models.",
-)
+@mass_removal_option
+@dry_run_option
 @click.pass_obj
-def sync(app: AppContext, allow_mass_removal: bool) -> None:
+def sync(app: AppContext, allow_mass_removal: bool, dry_run: bool) -> None:
     """Fetch the catalog once and apply its changes (upgrading the schema first).
 
     Needs the API key in env HOOX_API_KEY. Prints one summary line.
@@ -129,15 +156,251 @@ def sync(app: AppContext, allow_mass_removal: bool) -> None:
 
     config = app.config()
     api_key = require_api_key(os.environ)
-    webhook = webhook_url(config, os.environ)
+    webhook = None if dry_run else webhook_url(config, os.environ)
     engine = make_engine(config.database.url)
     try:
+        if dry_run:
+            from catalog_sync.client import build_client, fetch_catalog
+            from catalog_sync.service import preview
+
+            with build_client(config.api) as client:
+                body = fetch_catalog(client, config.api, api_key).body
+            _print_preview(preview(engine, [body], _policy(config, allow_mass_removal)))
+            return
         result = _sync_once(
             config, engine, api_key, webhook, trigger="cli", allow_mass_removal=allow_mass_removal
         )
     finally:
         engine.dispose()
     click.echo(result.summary())
+
+
+def _policy(config: Config, allow_mass_removal: bool) -> Policy:
+    from catalog_sync.service import Policy
+
+    return Policy(config.sync.max_removed_fraction, allow_mass_removal)
+
+
+def _print_preview(changesets: Sequence[ChangeSet]) -> None:
+    """Print every change a dry run found, then its summary line."""
+    from catalog_sync.render import describe_changes
+
+    for changes in changesets:
+        for line in describe_changes(changes):
+            click.echo(line)
+        c = changes.counts()
+        click.echo(
+            f"dry run: {c['models_seen']} models seen, {c['models_added']} added, "
+            f"{c['models_updated']} updated, {c['models_removed']} removed, "
+            f"{c['models_restored']} restored, {c['price_changes']} price changes; "
+            "nothing was written"
+        )
+
+
+@cli.command("import")
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--observed-at",
+    metavar="WHEN",
+    help="When the snapshot was taken (one file only); else read from each file name.",
+)
+@click.option(
+    "--archive-only",
+    is_flag=True,
+    help="Only store the snapshots and their times in the archive, for `rebuild`.",
+)
+@mass_removal_option
+@dry_run_option
+@click.pass_obj
+def import_command(
+    app: AppContext,
+    *,
+    files: tuple[Path, ...],
+    observed_at: str | None,
+    archive_only: bool,
+    allow_mass_removal: bool,
+    dry_run: bool,
+) -> None:
+    """Backfill from saved snapshots (JSON bodies of the List Models endpoint).
+
+    Each file's observation time comes from --observed-at (one file), else from
+    an ISO timestamp in its name (catalog-2026-11-01T06-00-00Z.json). Files are
+    validated like a fetched payload and applied in time order. A snapshot not
+    newer than the newest recorded observation is refused; import older ones
+    with --archive-only, then run `catalog-sync rebuild`.
+    """
+    from catalog_sync.db import make_engine
+    from catalog_sync.service import Snapshot, import_snapshots, preview_import
+    from catalog_sync.timeparse import moment_in_name, parse_moment
+
+    if observed_at is not None and len(files) > 1:
+        raise UsageError("--observed-at applies to one file; name the others by their time")
+    snapshots = []
+    for path in files:
+        moment = (
+            parse_moment(observed_at, now=_now(), option="--observed-at")
+            if observed_at
+            else moment_in_name(path.name)
+        )
+        if moment is None:
+            raise UsageError(
+                f"{path}: no timestamp in the file name; give it with --observed-at "
+                "or rename the file (e.g. catalog-2026-11-01T06-00-00Z.json)"
+            )
+        snapshots.append(Snapshot(path=path, body=path.read_bytes(), observed_at=moment))
+    config = app.config()
+    policy = _policy(config, allow_mass_removal)
+    engine = make_engine(config.database.url)
+    try:
+        if dry_run:
+            for snapshot, changes in preview_import(
+                engine, snapshots, policy, archive_only=archive_only
+            ):
+                click.echo(f"== {snapshot.path} ({snapshot.observed_at:%Y-%m-%d %H:%M:%S} UTC)")
+                _print_preview([changes])
+            return
+        with _progress_bar("importing") as update:
+            done = 0
+
+            def progress(snapshot: Snapshot, outcome: str) -> None:
+                nonlocal done
+                done += 1
+                update(done, len(snapshots))
+                log.info("%s: %s", snapshot.path, outcome)
+
+            results = import_snapshots(
+                engine=engine,
+                snapshots=snapshots,
+                policy=policy,
+                archive_only=archive_only,
+                progress=progress,
+            )
+    finally:
+        engine.dispose()
+    for snapshot, result in results:
+        when = f"{snapshot.observed_at:%Y-%m-%dT%H:%M:%SZ}"
+        if result is None:
+            click.echo(f"{snapshot.path} ({when}): skipped, already imported")
+        elif archive_only:
+            click.echo(f"{snapshot.path} ({when}): archived (run {result.run_id})")
+        else:
+            click.echo(f"{snapshot.path} ({when}): {result.summary('import ok')}")
+
+
+@contextlib.contextmanager
+def _progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
+    """`update(done, total)` for a progress bar on stderr when it is a terminal."""
+    if not sys.stderr.isatty():
+        yield lambda done, total: None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(label, total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
+@cli.command()
+@click.pass_obj
+def rebuild(app: AppContext) -> None:
+    """Recompute every derived table from the archived payloads, in one transaction.
+
+    Replays the payloads of successful (and archived-only) runs in observation
+    order, under the database lock; the result equals the incremental history.
+    Use it after a bug fix, or after `import --archive-only` of older snapshots.
+    """
+    from catalog_sync.db import make_engine
+    from catalog_sync.rebuild import rebuild as rebuild_history
+
+    engine = make_engine(app.config().database.url)
+    try:
+        with _progress_bar("rebuilding") as update:
+            result = rebuild_history(engine, progress=update)
+    finally:
+        engine.dispose()
+    click.echo(
+        f"rebuilt from {result.runs} runs ({result.payloads} payloads): {result.models} models, "
+        f"{result.periods} cost periods, {result.changes} changes"
+    )
+
+
+@cli.group(invoke_without_command=True)
+@format_option
+@click.pass_context
+def payloads(ctx: click.Context, output_format: str) -> None:
+    """List the archived payloads (every body fetched or imported)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from catalog_sync.archive import list_payloads
+    from catalog_sync.render import emit
+
+    rows = _read(ctx.obj, lambda connection: _in_session(connection, list_payloads))
+    emit(
+        rows, ["sha256", "first_seen_at", "size", "stored_size", "runs", "last_run"], output_format
+    )
+
+
+@payloads.command("show")
+@click.argument("sha")
+@click.pass_obj
+def payloads_show(app: AppContext, sha: str) -> None:
+    """Print one payload: pretty JSON, or the raw bytes when it is not JSON.
+
+    SHA may be a unique prefix (6 characters or more).
+    """
+    from catalog_sync.archive import load_body, pretty, resolve_sha
+
+    def show(connection: Connection) -> bytes:
+        from sqlalchemy.orm import Session
+
+        with Session(bind=connection) as session:
+            return pretty(load_body(session, resolve_sha(session, sha)))
+
+    body = _read(app, show)
+    sys.stdout.buffer.write(body)
+    sys.stdout.flush()
+
+
+@payloads.command("prune")
+@click.option("--before", required=True, metavar="WHEN", help="Payloads first seen before this.")
+@click.option("--force", is_flag=True, help="Also delete payloads that `rebuild` still needs.")
+@click.pass_obj
+def payloads_prune(app: AppContext, before: str, force: bool) -> None:
+    """Delete archived payloads first seen before WHEN (nothing else is ever deleted).
+
+    Refuses to drop a payload a successful run was built from (rebuild needs
+    it) unless --force.
+    """
+    from sqlalchemy.orm import Session
+
+    from catalog_sync.archive import prune
+    from catalog_sync.db import make_engine, run_lock
+    from catalog_sync.timeparse import parse_moment
+
+    moment = parse_moment(before, now=_now(), option="--before")
+    engine = make_engine(app.config().database.url)
+    try:
+        with (
+            run_lock(engine, purpose="payloads prune"),
+            Session(engine) as session,
+            session.begin(),
+        ):
+            deleted = prune(session, before=moment, force=force)
+    finally:
+        engine.dispose()
+    click.echo(
+        f"deleted {len(deleted)} payload(s) first seen before {moment:%Y-%m-%d %H:%M:%S} UTC"
+    )
+
+
+def _in_session(connection: Connection, query: Callable[[Session], T]) -> T:
+    from sqlalchemy.orm import Session
+
+    with Session(bind=connection) as session:
+        return query(session)
 
 
 def _sync_once(
@@ -246,17 +509,6 @@ def status(app: AppContext, max_age: str | None, output_format: str) -> None:
         click.echo(render_text(result))
     if not result.healthy:
         sys.exit(1)
-
-
-def format_option(function: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option(
-        "--format",
-        "output_format",
-        type=click.Choice(["table", "csv", "json"]),
-        default="table",
-        show_default=True,
-        help="An aligned table for the terminal, or CSV / JSON on stdout for machines.",
-    )(function)
 
 
 def _read(app: AppContext, query: Callable[[Connection], T]) -> T:

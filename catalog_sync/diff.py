@@ -151,3 +151,30 @@ _FIRST = ("base_cost", "label", "type", "provider", "has_audio", "tags")
 
 def _field_order(key: str) -> tuple[int, str]:
     return (_FIRST.index(key), "") if key in _FIRST else (len(_FIRST), key)
+
+
+def state_after(
+    previous: Mapping[str, PreviousModel],
+    previous_items: Mapping[str, CatalogItem],
+    items: Sequence[CatalogItem],
+) -> tuple[dict[str, PreviousModel], dict[str, CatalogItem]]:
+    """The state a change set leads to, for diffing a sequence without writing it.
+
+    Models new to the state get negative ids; `previous_items` must hold the
+    last item of every known model (not only those whose hash changed).
+    """
+    state = {
+        name: PreviousModel(m.id, name, m.content_hash, m.base_cost, False)
+        for name, m in previous.items()
+    }
+    known_items = dict(previous_items)
+    next_id = min([0, *(m.id for m in previous.values())]) - 1
+    for item in items:
+        model_id = previous[item.name].id if item.name in previous else next_id
+        if item.name not in previous:
+            next_id -= 1
+        state[item.name] = PreviousModel(
+            model_id, item.name, item.content_hash, item.base_cost, True
+        )
+        known_items[item.name] = item
+    return state, known_items

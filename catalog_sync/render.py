@@ -7,7 +7,10 @@ import datetime as dt
 import json
 import sys
 from collections.abc import Mapping, Sequence
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from catalog_sync.diff import ChangeSet
 
 FORMATS = ("table", "csv", "json")
 
@@ -100,3 +103,22 @@ def print_table(
     console.print(table)
     if not rows:
         console.print("(no rows)")
+
+
+def describe_changes(changes: ChangeSet) -> list[str]:
+    """One line per change a run would make, for `--dry-run`."""
+    lines = [
+        f"+ added {item.name} ({item.type or '?'}, {item.provider or '?'}): "
+        f"base_cost {item.base_cost:g}"
+        for item in changes.added
+    ]
+    for change in changes.changes:
+        if change.kind == "removed":
+            lines.append(f"- removed {change.name}")
+        elif change.kind == "restored":
+            lines.append(f"^ restored {change.name}")
+        elif change.kind == "updated":
+            old = cell_text(change.old_value) or "null"
+            new = cell_text(change.new_value) or "null"
+            lines.append(f"~ {change.name}: {change.field} {old} -> {new}")
+    return lines

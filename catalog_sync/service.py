@@ -24,7 +24,13 @@ from sqlalchemy.orm import Session
 
 from catalog_sync import archive, migrate, store
 from catalog_sync.db import masked, run_lock, sqlite_path
-from catalog_sync.diff import ChangeSet, diff_catalog, names_needing_fields
+from catalog_sync.diff import (
+    ChangeSet,
+    PreviousModel,
+    diff_catalog,
+    names_needing_fields,
+    state_after,
+)
 from catalog_sync.errors import CatalogSyncError, GuardRefused, RunFailed, StoreError, UsageError
 from catalog_sync.logs import run_context
 from catalog_sync.notify import NotifyError, build_digest
@@ -165,22 +171,24 @@ def import_snapshots(
     return results
 
 
-def preview(engine: Engine, body: bytes, policy: Policy) -> ChangeSet:
-    """The dry run: validate and diff against the stored state; write nothing at all."""
-    catalog = parse_catalog(body)
-    path = sqlite_path(engine)
-    if path is not None and not path.exists():
-        return diff_catalog({}, {}, catalog.items)  # do not even create the file
-    revision = migrate.current_revision(engine)
-    if revision is None:
-        return diff_catalog({}, {}, catalog.items)
-    if revision != migrate.HEAD_REVISION:
-        raise UsageError("the database schema is behind; run `catalog-sync db upgrade` first")
-    with Session(engine) as session:
-        changes, active = diff_against_store(session, catalog.items)
-        check_mass_removal(changes, active, policy)
-        session.rollback()
-    return changes
+def preview(engine: Engine, bodies: Sequence[bytes], policy: Policy) -> list[ChangeSet]:
+    """The dry run: validate and diff each body in turn, starting from the stored
+    state, each against the state the previous one would leave; write nothing at all."""
+    catalogs = [parse_catalog(body) for body in bodies]
+    previous: dict[str, PreviousModel] = {}
+    items: dict[str, CatalogItem] = {}
+    if _has_schema(engine):
+        with Session(engine) as session:
+            previous = store.load_previous(session)
+            items = store.load_items(session, list(previous))
+            session.rollback()
+    results = []
+    for catalog in catalogs:
+        changes = diff_catalog(previous, items, catalog.items)
+        check_mass_removal(changes, sum(m.active for m in previous.values()), policy)
+        results.append(changes)
+        previous, items = state_after(previous, items, catalog.items)
+    return results
 
 
 def diff_against_store(session: Session, items: Sequence[CatalogItem]) -> tuple[ChangeSet, int]:
@@ -318,6 +326,30 @@ def _not_yet_imported(engine: Engine, snapshots: Sequence[Snapshot]) -> list[Sna
             pending.append(snapshot)
         seen.add(key)
     return pending
+
+
+def preview_import(
+    engine: Engine, snapshots: Sequence[Snapshot], policy: Policy, *, archive_only: bool
+) -> list[tuple[Snapshot, ChangeSet]]:
+    """The import's dry run: its checks, then each snapshot's changes in time order."""
+    ordered = sorted(snapshots, key=lambda s: s.observed_at)
+    if _has_schema(engine):
+        pending = _not_yet_imported(engine, ordered)
+        if not archive_only:
+            _check_order(engine, pending)
+        ordered = [s for s in ordered if s in pending]
+    return list(zip(ordered, preview(engine, [s.body for s in ordered], policy), strict=True))
+
+
+def _has_schema(engine: Engine) -> bool:
+    """True when the database exists at the newest schema; never creates a SQLite file."""
+    path = sqlite_path(engine)
+    if path is not None and not path.exists():
+        return False
+    revision = migrate.current_revision(engine)
+    if revision is not None and revision != migrate.HEAD_REVISION:
+        raise UsageError("the database schema is behind; run `catalog-sync db upgrade` first")
+    return revision is not None
 
 
 def _check_order(engine: Engine, snapshots: Sequence[Snapshot]) -> None:

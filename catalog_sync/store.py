@@ -233,12 +233,15 @@ def finish_run(
     run_id: int,
     *,
     status: str,
-    finished_at: dt.datetime,
+    finished_at: dt.datetime | None,
     observed_at: dt.datetime | None = None,
     counts: dict[str, int] | None = None,
     error: str | None = None,
 ) -> None:
-    values: dict[str, Any] = {"status": status, "finished_at": finished_at, "error": error}
+    """Set a run's outcome; a None `finished_at` keeps the recorded one (rebuild)."""
+    values: dict[str, Any] = {"status": status, "error": error}
+    if finished_at is not None:
+        values["finished_at"] = finished_at
     if observed_at is not None:
         values["observed_at"] = observed_at
     values.update(counts or {})

@@ -38,3 +38,32 @@ def parse_moment(text: str, *, now: dt.datetime, option: str = "time") -> dt.dat
     if moment.tzinfo is None:
         return moment.replace(tzinfo=dt.UTC)
     return moment.astimezone(dt.UTC)
+
+
+_NAME_MOMENT = re.compile(
+    r"(?P<date>\d{4}-\d{2}-\d{2}|\d{8}(?=T))"
+    r"(?:[T_ ](?P<h>\d{2})[:\-]?(?P<m>\d{2})(?:[:\-]?(?P<s>\d{2})(?:[.,](?P<f>\d{1,6}))?)?)?"
+    r"(?P<tz>Z|[+-]\d{2}:?\d{2})?",
+    re.IGNORECASE,
+)
+
+
+def moment_in_name(name: str) -> dt.datetime | None:
+    """The ISO-like timestamp in a file name (`catalog-2026-11-01T06-00-00Z.json`), in UTC."""
+    match = _NAME_MOMENT.search(name)
+    if not match:
+        return None
+    date = match["date"].replace("-", "")
+    text = f"{date[:4]}-{date[4:6]}-{date[6:]}"
+    if match["h"]:
+        text += f"T{match['h']}:{match['m']}:{match['s'] or '00'}"
+        if match["f"]:
+            text += "." + match["f"].ljust(6, "0")
+    tz = match["tz"] or ""
+    if tz and tz.upper() != "Z" and ":" not in tz:
+        tz = tz[:3] + ":" + tz[3:]
+    try:
+        moment = dt.datetime.fromisoformat(text + ("+00:00" if tz.upper() in ("", "Z") else tz))
+    except ValueError:
+        return None
+    return moment.astimezone(dt.UTC)

@@ -1,0 +1,103 @@
+"""`catalog-sync rebuild`: recompute every derived table from the archived
+payloads of successful (and archived-only) runs, in observation order, in one
+transaction, under the run lock."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, delete, func, select
+from sqlalchemy.orm import Session
+
+from catalog_sync import archive, migrate, store
+from catalog_sync.db import run_lock
+from catalog_sync.errors import CatalogSyncError, RunFailed
+from catalog_sync.payload import Catalog, parse_catalog
+from catalog_sync.schema import (
+    Capability,
+    CatalogChange,
+    CostPeriod,
+    Model,
+    ModelTag,
+    SyncRun,
+    Tag,
+)
+from catalog_sync.service import diff_against_store
+
+log = logging.getLogger(__name__)
+
+DERIVED = (ModelTag, Capability, CatalogChange, CostPeriod, Model, Tag)
+
+
+@dataclass(frozen=True)
+class RebuildResult:
+    runs: int
+    payloads: int
+    models: int
+    periods: int
+    changes: int
+
+
+def rebuild(engine: Engine, *, progress: Callable[[int, int], None] | None = None) -> RebuildResult:
+    """Replay the archive; all or nothing. Raises naming the run or payload at fault."""
+    with run_lock(engine, purpose="rebuild"):
+        migrate.ensure_schema(engine)
+        with Session(engine) as session, session.begin():
+            runs = session.execute(
+                select(SyncRun.id, SyncRun.observed_at, SyncRun.payload_sha256)
+                .where(SyncRun.status.in_(archive.REPLAYED_STATUSES))
+                .order_by(SyncRun.observed_at, SyncRun.id)
+            ).all()
+            missing = [run.id for run in runs if run.payload_sha256 is None]
+            if missing:
+                raise RunFailed(
+                    f"runs {_ids(missing)} have no archived payload (they predate the archive "
+                    "or it was pruned), so rebuild would lose their history; nothing was changed"
+                )
+            for table in DERIVED:
+                session.execute(delete(table))
+            cache: tuple[str, Catalog] | None = None
+            for done, run in enumerate(runs, start=1):
+                assert run.payload_sha256 is not None
+                if cache is None or cache[0] != run.payload_sha256:
+                    cache = (run.payload_sha256, _catalog(session, run.payload_sha256))
+                changes, _ = diff_against_store(session, cache[1].items)
+                store.apply_changes(session, changes, observed_at=run.observed_at, run_id=run.id)
+                store.finish_run(
+                    session,
+                    run.id,
+                    status="success",
+                    finished_at=None,
+                    observed_at=run.observed_at,
+                    counts=changes.counts(),
+                )
+                if progress:
+                    progress(done, len(runs))
+            result = RebuildResult(
+                runs=len(runs),
+                payloads=len({run.payload_sha256 for run in runs}),
+                models=_count(session, Model),
+                periods=_count(session, CostPeriod),
+                changes=_count(session, CatalogChange),
+            )
+    log.info("rebuilt from %d runs", result.runs)
+    return result
+
+
+def _catalog(session: Session, sha: str) -> Catalog:
+    body = archive.load_body(session, sha)
+    try:
+        return parse_catalog(body)
+    except CatalogSyncError as exc:
+        raise RunFailed(f"archived payload {sha} is not a valid catalog: {exc}") from exc
+
+
+def _count(session: Session, table: type[Model] | type[CostPeriod] | type[CatalogChange]) -> int:
+    return int(session.scalar(select(func.count()).select_from(table)) or 0)
+
+
+def _ids(ids: list[int]) -> str:
+    shown = ", ".join(map(str, ids[:10]))
+    return shown + (f" and {len(ids) - 10} more" if len(ids) > 10 else "")

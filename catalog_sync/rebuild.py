@@ -21,6 +21,7 @@ from catalog_sync.schema import (
     CostPeriod,
     Model,
     ModelTag,
+    Payload,
     SyncRun,
     Tag,
 )
@@ -50,11 +51,13 @@ def rebuild(engine: Engine, *, progress: Callable[[int, int], None] | None = Non
                 .where(SyncRun.status.in_(archive.REPLAYED_STATUSES))
                 .order_by(SyncRun.observed_at, SyncRun.id)
             ).all()
-            missing = [run.id for run in runs if run.payload_sha256 is None]
+            archived = set(session.scalars(select(Payload.sha256)).all())
+            missing = [run.id for run in runs if run.payload_sha256 not in archived]
             if missing:
                 raise RunFailed(
                     f"runs {_ids(missing)} have no archived payload (they predate the archive "
-                    "or it was pruned), so rebuild would lose their history; nothing was changed"
+                    "or it was pruned with --force), so rebuild would lose their history; "
+                    "nothing was changed"
                 )
             for table in DERIVED:
                 session.execute(delete(table))

@@ -56,32 +56,60 @@ def catalog(*models: dict[str, Any]) -> dict[str, Any]:
     return {"models": list(models), "count": len(models)}
 
 
+class Databases:
+    """Fresh, empty databases of one backend; dropped when the test ends."""
+
+    def __init__(self, backend: str, tmp_path: Path) -> None:
+        self.backend = backend
+        self.tmp_path = tmp_path
+        self.created: list[str] = []
+        self._admin: sa.Engine | None = None
+
+    def new(self) -> str:
+        if self.backend == "sqlite":
+            path = self.tmp_path / f"catalog{len(self.created) or ''}.db"
+            self.created.append(str(path))
+            return f"sqlite:///{path}"
+        if self._admin is None:
+            self._admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        name = f"cs_test_{uuid.uuid4().hex[:12]}"
+        try:
+            with self._admin.connect() as connection:
+                connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        except sa.exc.OperationalError as exc:
+            message = (
+                f"PostgreSQL is not reachable at {sa.make_url(PG_ADMIN_URL)!r}: {exc.orig}; "
+                "start it, or set CATALOG_SYNC_TEST_BACKENDS=sqlite"
+            )
+            if os.environ.get("CI"):
+                pytest.fail(message)  # in CI the PostgreSQL half must run, never skip
+            pytest.skip(message)
+        self.created.append(name)
+        return sa.make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+
+    def drop_all(self) -> None:
+        if self._admin is None:
+            return
+        with self._admin.connect() as connection:
+            for name in self.created:
+                connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self._admin.dispose()
+
+
 @pytest.fixture(params=BACKENDS)
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database of each backend."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'catalog.db'}"
-        return
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"cs_test_{uuid.uuid4().hex[:12]}"
+def databases(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databases]:
+    """A maker of fresh databases, once per backend."""
+    made = Databases(request.param, tmp_path)
     try:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    except sa.exc.OperationalError as exc:
-        admin.dispose()
-        message = (
-            f"PostgreSQL is not reachable at {sa.make_url(PG_ADMIN_URL)!r}: {exc.orig}; "
-            "start it, or set CATALOG_SYNC_TEST_BACKENDS=sqlite"
-        )
-        if os.environ.get("CI"):
-            pytest.fail(message)  # in CI the PostgreSQL half must run, never skip
-        pytest.skip(message)
-    try:
-        yield sa.make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+        yield made
     finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+        made.drop_all()
+
+
+@pytest.fixture
+def db_url(databases: Databases) -> str:
+    """A fresh, empty database of each backend."""
+    return databases.new()
 
 
 @pytest.fixture

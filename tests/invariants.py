@@ -43,3 +43,28 @@ def check_invariants(engine: sa.Engine) -> None:
         else:
             assert not open_rows, f"removed {model.name} still has an open period"
     assert set(periods) <= set(models)
+
+
+def natural_snapshot(engine: sa.Engine) -> dict[str, list[Any]]:
+    """Every derived table with surrogate ids replaced by names, sorted: two
+    histories are equal exactly when these are."""
+    queries = {
+        "models": "SELECT name, label, type, provider, base_cost, has_audio, content_hash,"
+        " first_seen_at, removed_at FROM models",
+        "capabilities": "SELECT m.name, c.name, c.position, c.value FROM capabilities c"
+        " JOIN models m ON m.id = c.model_id",
+        "tags": "SELECT name FROM tags",
+        "model_tags": "SELECT m.name, t.name FROM model_tags mt JOIN models m ON m.id = mt.model_id"
+        " JOIN tags t ON t.id = mt.tag_id",
+        "cost_history": "SELECT m.name, c.base_cost, c.valid_from, c.valid_to, c.sync_run_id"
+        " FROM cost_history c JOIN models m ON m.id = c.model_id",
+        "catalog_changes": "SELECT c.sync_run_id, m.name, c.changed_at, c.kind, c.field,"
+        " CAST(c.old_value AS TEXT), CAST(c.new_value AS TEXT)"
+        " FROM catalog_changes c JOIN models m ON m.id = c.model_id",
+        "raw": "SELECT name, CAST(raw AS TEXT) FROM models",
+    }
+    with engine.connect() as connection:
+        return {
+            name: sorted((tuple(row) for row in connection.execute(sa.text(sql))), key=repr)
+            for name, sql in queries.items()
+        }

@@ -63,6 +63,7 @@ class FakeHooxApi:
         self._lock = threading.Lock()
         self._catalog: dict[str, Any] = dict(catalog or {"models": [], "count": 0})
         self._faults: list[Fault] = []
+        self._body: bytes | None = None
         self.delay = 0.0
         self.requests: list[RecordedRequest] = []
         self._arrived = threading.Condition(self._lock)
@@ -105,6 +106,12 @@ class FakeHooxApi:
         """Serve this document (a dict with `models`, usually `count`) from now on."""
         with self._lock:
             self._catalog = copy.deepcopy(dict(catalog))
+            self._body = None
+
+    def set_body(self, body: bytes) -> None:
+        """Serve exactly these bytes (a saved catalog) from now on, for every request."""
+        with self._lock:
+            self._body = body
 
     def set_models(self, models: list[dict[str, Any]]) -> None:
         self.set_catalog({"models": models, "count": len(models)})
@@ -156,6 +163,8 @@ class FakeHooxApi:
     def _answer(self, path: str, query: dict[str, list[str]]) -> tuple[Fault, bytes]:
         with self._lock:
             fault = self._faults.pop(0) if self._faults else None
+            if self._body is not None and fault is None and not query:
+                return Fault(), self._body
             catalog = copy.deepcopy(self._catalog)
         if fault is not None and (fault.body is not None or fault.status != 200 or fault.drop):
             body = fault.body if fault.body is not None else _error_body(fault.status)

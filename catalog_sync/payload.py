@@ -9,9 +9,9 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeGuard
+from typing import Any, NoReturn, TypeGuard
 
 from catalog_sync.errors import PayloadError
 
@@ -106,72 +106,106 @@ def catalog_from_document(document: Any) -> Catalog:
     return Catalog(items=tuple(items))
 
 
+_MISSING = object()
+_KNOWN = frozenset(KNOWN_FIELDS)
+_OPTIONAL_TEXT = ("label", "type", "provider")
+
+
 def normalize_item(
     raw_item: Any, *, index: int | None = None, hoisted: Mapping[str, str] | None = None
 ) -> CatalogItem:
-    """Validate one item and build its normalised form."""
-    where = "item" if index is None else f"models[{index}]"
-    if not isinstance(raw_item, dict):
-        raise PayloadError(f"{where}: must be a JSON object, got {_json_type(raw_item)}")
+    """Validate one item and build its normalised form (the hot path of a sync)."""
+    if type(raw_item) is not dict:
+        raise PayloadError(f"{_where(index)}: must be a JSON object, got {_json_type(raw_item)}")
     name = raw_item.get("name")
-    if not isinstance(name, str) or not name.strip():
-        raise PayloadError(f"{where}: field 'name' must be a non-empty string, got {name!r}")
-    where = f"{where} ({name!r})"
-    raw = dict(raw_item)
-    for key, value in (hoisted or {}).items():
-        if raw.get(key) is None:
-            raw[key] = value
-
-    def check(field: str, ok: bool, expected: str) -> None:
-        if not ok:
-            raise PayloadError(f"{where}: field '{field}' must be {expected}, got {raw[field]!r}")
-
-    if "base_cost" not in raw:
-        raise PayloadError(f"{where}: field 'base_cost' is missing")
-    cost = raw["base_cost"]
-    if not (_is_number(cost) and math.isfinite(cost) and cost >= 0):
-        check("base_cost", False, "a non-negative number")
+    if type(name) is not str or not name.strip():
+        raise PayloadError(
+            f"{_where(index)}: field 'name' must be a non-empty string, got {name!r}"
+        )
+    raw: dict[str, Any] = raw_item
+    if hoisted:
+        missing = {k: v for k, v in hoisted.items() if raw_item.get(k) is None}
+        if missing:
+            raw = {**raw_item, **missing}
+    get = raw.get
+    cost = get("base_cost", _MISSING)
+    if cost is _MISSING:
+        raise PayloadError(f"{_where(index, name)}: field 'base_cost' is missing")
+    if type(cost) not in (int, float) or not (0 <= cost < math.inf):
+        _reject(index, name, "base_cost", cost, "a non-negative number")
+    label, kind, provider, has_audio = _optional_fields(index, name, get)
+    capabilities = get("capabilities")
+    if capabilities is None:
+        capabilities = {}
+    elif type(capabilities) is not dict:
+        _reject(index, name, "capabilities", capabilities, "an object")
+    tags = get("tags")
+    if tags is None:
+        tags = []
+    elif type(tags) is not list or any(type(t) is not str for t in tags):
+        _reject(index, name, "tags", tags, "a list of strings")
+    extra = {k: v for k, v in raw.items() if k not in _KNOWN and v is not None}
     cost = float(cost)
-    for key in ("label", "type", "provider"):
-        check(key, raw.get(key) is None or isinstance(raw[key], str), "a string")
-    check(
-        "has_audio",
-        raw.get("has_audio") is None or isinstance(raw["has_audio"], bool),
-        "true/false",
-    )
-    capabilities = raw.get("capabilities")
-    check("capabilities", capabilities is None or isinstance(capabilities, dict), "an object")
-    tags = raw.get("tags")
-    check(
-        "tags",
-        tags is None or (isinstance(tags, list) and all(isinstance(t, str) for t in tags)),
-        "a list of strings",
-    )
-    capabilities = dict(capabilities or {})
-    tag_tuple = tuple(tags or ())
-    item_fields = {
-        "name": name,
-        "label": raw.get("label"),
-        "type": raw.get("type"),
-        "provider": raw.get("provider"),
-        "base_cost": cost,
-        "has_audio": raw.get("has_audio"),
-        "capabilities": capabilities,
-        "tags": list(tag_tuple),
-        "extra": {k: v for k, v in raw.items() if k not in KNOWN_FIELDS and v is not None},
-    }
+    fingerprint = [
+        name,
+        label,
+        kind,
+        provider,
+        cost,
+        has_audio,
+        {k: _sorted_if_list(v) for k, v in capabilities.items()},
+        sorted(tags),
+        extra,
+    ]
     return CatalogItem(
         name=name,
-        label=raw.get("label"),
-        type=raw.get("type"),
-        provider=raw.get("provider"),
+        label=label,
+        type=kind,
+        provider=provider,
         base_cost=cost,
-        has_audio=raw.get("has_audio"),
+        has_audio=has_audio,
         capabilities=capabilities,
-        tags=tag_tuple,
+        tags=tuple(tags),
         raw=raw,
-        content_hash=content_hash(item_fields),
+        content_hash=hashlib.sha256(_FINGERPRINT.encode(fingerprint).encode()).hexdigest(),
     )
+
+
+def _optional_fields(
+    index: int | None, name: str, get: Callable[[str], Any]
+) -> tuple[str | None, str | None, str | None, bool | None]:
+    label, kind, provider = get("label"), get("type"), get("provider")
+    for field, value in zip(_OPTIONAL_TEXT, (label, kind, provider), strict=True):
+        if value is not None and type(value) is not str:
+            _reject(index, name, field, value, "a string")
+    has_audio = get("has_audio")
+    if has_audio is not None and type(has_audio) is not bool:
+        _reject(index, name, "has_audio", has_audio, "true/false")
+    return label, kind, provider, has_audio
+
+
+# The content hash only decides which models get a field-by-field comparison
+# (diff.field_changes, which is authoritative), so it must see every real change
+# and may, rarely, see a change that is not one (nested list order, 8 vs 8.0).
+_FINGERPRINT = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _sorted_if_list(value: Any) -> Any:
+    if type(value) is list:
+        try:
+            return sorted(value)
+        except TypeError:  # mixed or unorderable elements: keep the order given
+            return value
+    return value
+
+
+def _where(index: int | None, name: str | None = None) -> str:
+    where = "item" if index is None else f"models[{index}]"
+    return where if name is None else f"{where} ({name!r})"
+
+
+def _reject(index: int | None, name: str, field: str, value: Any, expected: str) -> NoReturn:
+    raise PayloadError(f"{_where(index, name)}: field '{field}' must be {expected}, got {value!r}")
 
 
 def canonical(value: Any) -> Any:

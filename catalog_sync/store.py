@@ -13,10 +13,11 @@ from typing import Any, TypeVar
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from catalog_sync import bulk
 from catalog_sync.diff import ChangeSet, PreviousModel
+from catalog_sync.errors import StoreError
 from catalog_sync.payload import CatalogItem, capability_rows, normalize_item
 from catalog_sync.schema import (
-    Base,
     Capability,
     CatalogChange,
     CostPeriod,
@@ -86,38 +87,57 @@ def apply_changes(
     _log_changes(session, changes, ids, observed_at, run_id)
 
 
+MODEL_COLUMNS = (
+    "name",
+    "label",
+    "type",
+    "provider",
+    "base_cost",
+    "has_audio",
+    "raw",
+    "content_hash",
+)
+
+
+def _model_values(item: CatalogItem) -> tuple[Any, ...]:
+    return (
+        item.name,
+        item.label,
+        item.type,
+        item.provider,
+        item.base_cost,
+        item.has_audio,
+        item.raw,
+        item.content_hash,
+    )
+
+
 def _insert_models(
     session: Session, added: Sequence[CatalogItem], observed_at: dt.datetime
 ) -> dict[str, int]:
+    """Insert new models; their ids are those above the largest id before (we hold the lock)."""
     if not added:
         return {}
-    rows = [dict(_model_values(item), first_seen_at=observed_at) for item in added]
-    ids: dict[str, int] = {}
-    for batch in chunks(rows):
-        result = session.execute(
-            insert(Model).returning(Model.id, Model.name, sort_by_parameter_order=True), batch
-        )
-        ids.update((name, model_id) for model_id, name in result)
+    before = session.scalar(select(func.max(Model.id))) or 0
+    bulk.insert_rows(
+        session,
+        Model,
+        (*MODEL_COLUMNS, "first_seen_at"),
+        ((*_model_values(item), observed_at) for item in added),
+    )
+    ids = dict(session.execute(select(Model.name, Model.id).where(Model.id > before)).all())
+    if len(ids) != len(added):
+        raise StoreError(f"inserted {len(added)} models but found {len(ids)} new ids")
     return ids
 
 
 def _rewrite_models(session: Session, rewritten: Sequence[tuple[int, CatalogItem]]) -> None:
-    rows = [dict(_model_values(item), id=model_id, removed_at=None) for model_id, item in rewritten]
-    for batch in chunks(rows):
-        session.execute(update(Model), list(batch))
-
-
-def _model_values(item: CatalogItem) -> dict[str, Any]:
-    return {
-        "name": item.name,
-        "label": item.label,
-        "type": item.type,
-        "provider": item.provider,
-        "base_cost": item.base_cost,
-        "has_audio": item.has_audio,
-        "raw": dict(item.raw),
-        "content_hash": item.content_hash,
-    }
+    bulk.update_rows(
+        session,
+        Model,
+        (*MODEL_COLUMNS, "removed_at"),
+        ((*_model_values(item), None, model_id) for model_id, item in rewritten),
+    )
 
 
 def _mark_removed(session: Session, removed_ids: Sequence[int], observed_at: dt.datetime) -> None:
@@ -129,12 +149,16 @@ def _replace_capabilities(
     session: Session, stale_ids: Sequence[int], current: Iterable[tuple[int, CatalogItem]]
 ) -> None:
     _delete_models_rows(session, Capability, stale_ids)
-    rows = [
-        {"model_id": model_id, "name": name, "position": position, "value": value}
-        for model_id, item in current
-        for name, position, value in capability_rows(item.capabilities)
-    ]
-    _insert_rows(session, Capability, rows)
+    bulk.insert_rows(
+        session,
+        Capability,
+        ("model_id", "name", "position", "value"),
+        (
+            (model_id, name, position, value)
+            for model_id, item in current
+            for name, position, value in capability_rows(item.capabilities)
+        ),
+    )
 
 
 def _replace_tags(
@@ -143,12 +167,16 @@ def _replace_tags(
     _delete_models_rows(session, ModelTag, stale_ids)
     wanted = sorted({tag for _, item in current for tag in item.tags})
     tag_ids = _ensure_tags(session, wanted)
-    rows = [
-        {"model_id": model_id, "tag_id": tag_ids[tag]}
-        for model_id, item in current
-        for tag in dict.fromkeys(item.tags)
-    ]
-    _insert_rows(session, ModelTag, rows)
+    bulk.insert_rows(
+        session,
+        ModelTag,
+        ("model_id", "tag_id"),
+        (
+            (model_id, tag_ids[tag])
+            for model_id, item in current
+            for tag in dict.fromkeys(item.tags)
+        ),
+    )
 
 
 def _ensure_tags(session: Session, names: Sequence[str]) -> dict[str, int]:
@@ -179,11 +207,12 @@ def _open_periods(
     observed_at: dt.datetime,
     run_id: int,
 ) -> None:
-    rows = [
-        {"model_id": model_id, "base_cost": cost, "valid_from": observed_at, "sync_run_id": run_id}
-        for model_id, cost in periods
-    ]
-    _insert_rows(session, CostPeriod, rows)
+    bulk.insert_rows(
+        session,
+        CostPeriod,
+        ("model_id", "base_cost", "valid_from", "sync_run_id"),
+        ((model_id, cost, observed_at, run_id) for model_id, cost in periods),
+    )
 
 
 def _log_changes(
@@ -193,25 +222,23 @@ def _log_changes(
     observed_at: dt.datetime,
     run_id: int,
 ) -> None:
-    rows = [
-        {
-            "sync_run_id": run_id,
-            "model_id": change.model_id if change.model_id is not None else ids[change.name],
-            "changed_at": observed_at,
-            "kind": change.kind,
-            "field": change.field,
-            "old_value": change.old_value,
-            "new_value": change.new_value,
-        }
-        for change in changes.changes
-    ]
-    _insert_rows(session, CatalogChange, rows)
-
-
-def _insert_rows(session: Session, table: type[Base], rows: Sequence[dict[str, Any]]) -> None:
-    """One executemany per batch (SQLAlchemy packs it into multi-row INSERTs)."""
-    for batch in chunks(rows, 5 * CHUNK):
-        session.execute(insert(table), batch)
+    bulk.insert_rows(
+        session,
+        CatalogChange,
+        ("sync_run_id", "model_id", "changed_at", "kind", "field", "old_value", "new_value"),
+        (
+            (
+                run_id,
+                change.model_id if change.model_id is not None else ids[change.name],
+                observed_at,
+                change.kind,
+                change.field,
+                change.old_value,
+                change.new_value,
+            )
+            for change in changes.changes
+        ),
+    )
 
 
 def _delete_models_rows(

@@ -58,12 +58,21 @@ def test_nulls_in_optional_fields_are_accepted() -> None:
     assert (item.label, item.tags, dict(item.capabilities), item.base_cost) == (None, (), {}, 0.0)
 
 
-def test_hash_ignores_list_order_and_integral_float_spelling() -> None:
+def test_hash_ignores_list_order_and_the_spelling_of_the_cost() -> None:
     one = normalize_item(model("a", 32, tags=["x", "y"], capabilities={"d": [5, 10]}))
-    two = normalize_item(model("a", 32.0, tags=["y", "x"], capabilities={"d": [10, 5.0]}))
+    two = normalize_item(model("a", 32.0, tags=["y", "x"], capabilities={"d": [10, 5]}))
     assert one.content_hash == two.content_hash
     three = normalize_item(model("a", 32.5, tags=["y", "x"], capabilities={"d": [10, 5]}))
     assert three.content_hash != one.content_hash
+
+
+def test_the_field_comparison_ignores_integral_float_spelling() -> None:
+    """The hash may differ (5 vs 5.0); the authoritative comparison must not."""
+    from catalog_sync.diff import field_changes
+
+    one = normalize_item(model("a", capabilities={"d": [5, 10], "n": {"k": [2, 1]}}))
+    two = normalize_item(model("a", capabilities={"d": [10, 5.0], "n": {"k": [1, 2.0]}}))
+    assert field_changes(one, two) == []
 
 
 def test_hash_sees_unknown_fields_but_not_absent_vs_null() -> None:

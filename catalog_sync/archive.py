@@ -33,7 +33,7 @@ def sha256_of(body: bytes) -> str:
 def archive_body(session: Session, body: bytes, *, seen_at: dt.datetime) -> str:
     """Store `body` unless its SHA-256 is already archived; return the SHA-256."""
     sha = sha256_of(body)
-    if session.get(Payload, sha) is None:
+    if session.scalar(select(Payload.sha256).where(Payload.sha256 == sha)) is None:
         stored = gzip.compress(body, compresslevel=COMPRESS_LEVEL, mtime=0)
         session.add(
             Payload(
@@ -46,6 +46,17 @@ def archive_body(session: Session, body: bytes, *, seen_at: dt.datetime) -> str:
         )
         session.flush()
     return sha
+
+
+def last_applied(session: Session) -> tuple[str | None, int] | None:
+    """The payload and model count of the newest successful run (by observation)."""
+    row = session.execute(
+        select(SyncRun.payload_sha256, SyncRun.models_seen)
+        .where(SyncRun.status == "success")
+        .order_by(SyncRun.observed_at.desc(), SyncRun.id.desc())
+        .limit(1)
+    ).first()
+    return None if row is None else (row[0], row[1] or 0)
 
 
 def link_run(session: Session, run_id: int, sha: str) -> None:

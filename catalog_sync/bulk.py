@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import JSON, Connection, Dialect, Table
 from sqlalchemy.orm import Session
 
+from catalog_sync.errors import StoreError
 from catalog_sync.schema import Base
 
 BATCH = 20_000
@@ -73,6 +74,9 @@ def _copy(
             for row in rows:
                 copy.write_row(row)
                 count += 1
+    except connection.dialect.loaded_dbapi.Error as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise StoreError(f"database error: {first_line}") from exc
     finally:
         cursor.close()
     return count

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, NoReturn, TypeGuard
 
@@ -237,16 +237,26 @@ def capability_rows(capabilities: Mapping[str, Any]) -> list[tuple[str, int, str
     """Long format: (name, position, value text); a list gives one row per element."""
     rows: list[tuple[str, int, str | None]] = []
     for key, value in capabilities.items():
-        values: Sequence[Any] = value if isinstance(value, list) else [value]
-        rows.extend((key, position, capability_text(v)) for position, v in enumerate(values))
+        if type(value) is list:
+            rows.extend((key, position, capability_text(v)) for position, v in enumerate(value))
+        else:
+            rows.append((key, 0, capability_text(value)))
     return rows
 
 
 def capability_text(value: Any) -> str | None:
+    """Strings as-is, numbers as in the JSON, true/false; anything else as JSON."""
+    kind = type(value)
+    if kind is str:
+        return value  # type: ignore[no-any-return]
+    if kind is int:
+        return str(value)
+    if kind is float and math.isfinite(value):
+        return repr(value)  # what json.dumps writes for a float
+    if kind is bool:
+        return "true" if value else "false"
     if value is None:
         return None
-    if isinstance(value, str):
-        return value
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 

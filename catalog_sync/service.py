@@ -243,28 +243,42 @@ def _receive(
     clock: Clock,
     archive_only: bool = False,
 ) -> SyncResult:
-    """Archive the body (kept even if the run fails), then validate and apply it."""
+    """Archive the body (kept even if the run fails), then validate and apply it.
+
+    A body identical to the one the current state was built from changes
+    nothing, so it is recorded as a successful run without being parsed again.
+    """
+    moment = observed_at if observed_at is not None else clock()
     with Session(engine) as session, session.begin():
         sha = archive.archive_body(session, body, seen_at=clock())
         archive.link_run(session, run_id, sha)
+        last = None if archive_only else archive.last_applied(session)
+        if last is not None and last[0] == sha:
+            unchanged = ChangeSet(models_seen=last[1])
+            store.finish_run(
+                session,
+                run_id,
+                status="success",
+                finished_at=max(clock(), moment),
+                observed_at=moment,
+                counts=unchanged.counts(),
+            )
+            log.info("payload %s is the one the current state was built from", sha[:12])
+            return SyncResult(
+                run_id=run_id,
+                observed_at=moment,
+                counts=unchanged.counts(),
+                changes=unchanged,
+                payload_sha256=sha,
+            )
     catalog = parse_catalog(body)
     log.info("payload %s: %d bytes, %d models", sha[:12], len(body), len(catalog.items))
-    moment = observed_at if observed_at is not None else clock()
     if archive_only:
         with Session(engine) as session, session.begin():
             store.finish_run(
                 session, run_id, status="archived", finished_at=clock(), observed_at=moment
             )
-        counts = {"models_seen": len(catalog.items)} | dict.fromkeys(
-            (
-                "models_added",
-                "models_updated",
-                "models_removed",
-                "models_restored",
-                "price_changes",
-            ),
-            0,
-        )
+        counts = ChangeSet(models_seen=len(catalog.items)).counts()
         return SyncResult(run_id=run_id, observed_at=moment, counts=counts, payload_sha256=sha)
     result = _apply(engine, run_id, catalog, observed_at=moment, policy=policy, clock=clock)
     return SyncResult(

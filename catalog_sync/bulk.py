@@ -9,7 +9,8 @@ PostgreSQL.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import contextlib
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from itertools import islice
 from typing import Any
 
@@ -25,12 +26,20 @@ Processor = Callable[[Any], Any] | None
 
 
 def insert_rows(
-    session: Session, model: type[Base], columns: Sequence[str], rows: Iterable[Sequence[Any]]
+    session: Session,
+    model: type[Base],
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    prepared: Collection[str] = (),
 ) -> int:
-    """INSERT every row (values in `columns` order) into `model`'s table; return how many."""
+    """INSERT every row (values in `columns` order) into `model`'s table; return how many.
+
+    Columns named in `prepared` already hold their database form (JSON text).
+    """
     table = _table(model)
     connection = session.connection()
-    processors = _processors(table, columns, connection.dialect)
+    processors = _processors(table, columns, connection.dialect, prepared)
     if connection.dialect.name == "postgresql":
         return _copy(connection, table, columns, _processed(rows, processors))
     marks = ", ".join(_placeholder(connection.dialect) for _ in columns)
@@ -45,11 +54,12 @@ def update_rows(
     rows: Iterable[Sequence[Any]],
     *,
     key: str = "id",
+    prepared: Collection[str] = (),
 ) -> int:
     """UPDATE by `key`: each row holds the values of `columns`, then the key."""
     table = _table(model)
     connection = session.connection()
-    processors = [*_processors(table, columns, connection.dialect), None]
+    processors = [*_processors(table, columns, connection.dialect, prepared), None]
     mark = _placeholder(connection.dialect)
     assignments = ", ".join(f"{column} = {mark}" for column in columns)
     sql = f"UPDATE {table.name} SET {assignments} WHERE {key} = {mark}"
@@ -82,6 +92,22 @@ def _copy(
     return count
 
 
+@contextlib.contextmanager
+def indexes_deferred(session: Session, models: Sequence[type[Base]]) -> Iterator[None]:
+    """Drop the tables' plain (non-unique) indexes, and create them again at the end.
+
+    For loading into empty tables: one sort per index instead of a B-tree
+    insertion per row. Both happen in the session's transaction.
+    """
+    connection = session.connection()
+    indexes = [index for model in models for index in _table(model).indexes if not index.unique]
+    for index in indexes:
+        index.drop(connection)
+    yield
+    for index in indexes:
+        index.create(connection)
+
+
 def _table(model: type[Base]) -> Table:
     return Base.metadata.tables[model.__tablename__]
 
@@ -90,9 +116,14 @@ def _placeholder(dialect: Dialect) -> str:
     return "?" if dialect.paramstyle == "qmark" else "%s"
 
 
-def _processors(table: Table, columns: Sequence[str], dialect: Dialect) -> list[Processor]:
+def _processors(
+    table: Table, columns: Sequence[str], dialect: Dialect, prepared: Collection[str]
+) -> list[Processor]:
     found: list[Processor] = []
     for name in columns:
+        if name in prepared:
+            found.append(None)
+            continue
         column_type = table.c[name].type
         processor: Processor = column_type.dialect_impl(dialect).bind_processor(dialect)
         if processor is not None and not isinstance(column_type, JSON):
@@ -121,7 +152,7 @@ def _processed(
     rows: Iterable[Sequence[Any]], processors: Sequence[Processor]
 ) -> Iterator[tuple[Any, ...]]:
     if not any(processors):
-        return (tuple(row) for row in rows)
+        return iter(rows)  # type: ignore[arg-type]  # the callers pass tuples
     active = [(i, p) for i, p in enumerate(processors) if p is not None]
 
     def convert(row: Sequence[Any]) -> tuple[Any, ...]:

@@ -42,6 +42,7 @@ class CatalogItem:
     capabilities: Mapping[str, Any]
     tags: tuple[str, ...]
     raw: Mapping[str, Any]
+    raw_json: str  # `raw` as canonical JSON text (sorted keys): stored as is, and hashed
     content_hash: str
 
     def fields(self) -> dict[str, Any]:
@@ -144,31 +145,28 @@ def normalize_item(
         tags = []
     elif type(tags) is not list or any(type(t) is not str for t in tags):
         _reject(index, name, "tags", tags, "a list of strings")
-    extra = {k: v for k, v in raw.items() if k not in _KNOWN and v is not None}
-    cost = float(cost)
-    fingerprint = [
-        name,
-        label,
-        kind,
-        provider,
-        cost,
-        has_audio,
-        {k: _sorted_if_list(v) for k, v in capabilities.items()},
-        sorted(tags),
-        extra,
-    ]
+    raw_json = _CANONICAL_TEXT.encode(raw)
     return CatalogItem(
         name=name,
         label=label,
         type=kind,
         provider=provider,
-        base_cost=cost,
+        base_cost=float(cost),
         has_audio=has_audio,
         capabilities=capabilities,
         tags=tuple(tags),
         raw=raw,
-        content_hash=hashlib.sha256(_FINGERPRINT.encode(fingerprint).encode()).hexdigest(),
+        raw_json=raw_json,
+        content_hash=hashlib.sha256(raw_json.encode()).hexdigest(),
     )
+
+
+# The content hash is the SHA-256 of the item as sorted-key JSON. It only decides
+# which models get a field-by-field comparison (diff.field_changes, which is
+# authoritative), so it must see every real change and may see a change that is
+# not one (a list in another order, 8 vs 8.0): such a model's row is rewritten,
+# and no change is logged.
+_CANONICAL_TEXT = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def _optional_fields(
@@ -182,21 +180,6 @@ def _optional_fields(
     if has_audio is not None and type(has_audio) is not bool:
         _reject(index, name, "has_audio", has_audio, "true/false")
     return label, kind, provider, has_audio
-
-
-# The content hash only decides which models get a field-by-field comparison
-# (diff.field_changes, which is authoritative), so it must see every real change
-# and may, rarely, see a change that is not one (nested list order, 8 vs 8.0).
-_FINGERPRINT = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def _sorted_if_list(value: Any) -> Any:
-    if type(value) is list:
-        try:
-            return sorted(value)
-        except TypeError:  # mixed or unorderable elements: keep the order given
-            return value
-    return value
 
 
 def _where(index: int | None, name: str | None = None) -> str:
@@ -229,7 +212,13 @@ def content_hash(value: Any) -> str:
     return hashlib.sha256(canonical_json(value).encode()).hexdigest()
 
 
+_SCALARS = (str, int, float, bool, type(None))
+
+
 def same_value(old: Any, new: Any) -> bool:
+    """Equal in meaning: lists in any order, 8 == 8.0, but never true == 1."""
+    if type(old) is type(new) and type(old) in _SCALARS:
+        return bool(old == new)  # the common case, without serialising
     return canonical_json(old) == canonical_json(new)
 
 

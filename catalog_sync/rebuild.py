@@ -25,7 +25,7 @@ from catalog_sync.schema import (
     SyncRun,
     Tag,
 )
-from catalog_sync.service import diff_against_store
+from catalog_sync.service import diff_against_store, gc_paused
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ class RebuildResult:
 
 def rebuild(engine: Engine, *, progress: Callable[[int, int], None] | None = None) -> RebuildResult:
     """Replay the archive; all or nothing. Raises naming the run or payload at fault."""
-    with run_lock(engine, purpose="rebuild"):
+    with run_lock(engine, purpose="rebuild"), gc_paused():
         migrate.ensure_schema(engine)
         with Session(engine) as session, session.begin():
             runs = session.execute(

@@ -120,6 +120,10 @@ class Model(Base):
     first_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     removed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
+    # Covers the snapshot every sync reads (store.load_previous) without
+    # touching the rows' `raw` documents.
+    __table_args__ = (Index(None, "name", "content_hash", "base_cost", "removed_at"),)
+
 
 class Capability(Base):
     __tablename__ = "capabilities"

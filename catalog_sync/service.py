@@ -9,11 +9,13 @@ code the CLI uses.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
+import gc
 import itertools
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -211,12 +213,29 @@ def check_mass_removal(changes: ChangeSet, active: int, policy: Policy) -> None:
     )
 
 
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a catalog is parsed and applied.
+
+    A 100k-model catalog is millions of acyclic objects; the collector would
+    walk them again and again (about 40% of the parse time) and free nothing.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def _recorded(
     engine: Engine, run_id: int, clock: Clock, work: Callable[[], SyncResult]
 ) -> SyncResult:
     """Run `work`; on any failure mark the run failed/refused and re-raise."""
     try:
-        result = work()
+        with gc_paused():
+            result = work()
     except CatalogSyncError as exc:
         _record_failure(engine, run_id, exc, clock)
         log.info("run %d %s: %s", run_id, _status_of(exc), exc)

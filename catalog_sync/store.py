@@ -40,12 +40,11 @@ def chunks(values: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
 
 def load_previous(session: Session) -> dict[str, PreviousModel]:
     """The whole known catalog in one query: ids, hashes, costs, active flags."""
-    rows = session.execute(
-        select(Model.id, Model.name, Model.content_hash, Model.base_cost, Model.removed_at)
+    rows = session.connection().exec_driver_sql(
+        "SELECT id, name, content_hash, base_cost, removed_at IS NULL FROM models"
     )
     return {
-        name: PreviousModel(id, name, content_hash, base_cost, removed_at is None)
-        for id, name, content_hash, base_cost, removed_at in rows
+        name: PreviousModel(i, name, h, cost, bool(active)) for i, name, h, cost, active in rows
     }
 
 

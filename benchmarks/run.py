@@ -1,0 +1,441 @@
+#!/usr/bin/env python3
+"""catalog-sync benchmarks: the real `catalog-sync sync` process against the
+floor (stdlib sqlite3) and dlt, at 1k/10k/100k models, plus start-up and
+history growth. Prints a table with every target marked met or not.
+
+    .venv/bin/python benchmarks/run.py                      # everything, 3 repeats
+    .venv/bin/python benchmarks/run.py --sizes 1000 --repeats 1 --skip-history
+    .venv/bin/python benchmarks/run.py --write docs/performance.md
+
+Needs ../shared/bench (gen_catalog.py, floor_sqlite.py, peer_dlt.py) beside the
+repository, or --bench-dir. dlt is measured when --dlt-python (default
+/tmp/dltvenv/bin/python, as ../shared/bench/run.sh makes it) exists.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from catalog_sync.fakeapi import FakeHooxApi  # noqa: E402
+
+KEY = "hx_live_" + "0" * 64
+
+
+@dataclass
+class Sample:
+    wall: list[float] = field(default_factory=list)
+    rss_mb: list[float] = field(default_factory=list)
+
+    def add(self, wall: float, rss_kb: int) -> None:
+        self.wall.append(wall)
+        self.rss_mb.append(rss_kb / 1024)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.wall)
+
+    @property
+    def rss(self) -> float:
+        return statistics.median(self.rss_mb)
+
+    def spread(self) -> str:
+        return f"{min(self.wall):.2f}-{max(self.wall):.2f}"
+
+
+def measure(
+    cmd: list[str], env: dict[str, str] | None = None, cwd: Path | None = None
+) -> tuple[float, int, str]:
+    """Wall time and peak RSS (KiB) of one whole process."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        cmd,
+        env={**os.environ, **(env or {})},
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    assert proc.stdout is not None
+    output = proc.stdout.read().decode(errors="replace")
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"FAILED ({proc.returncode}): {' '.join(cmd)}\n{output}")
+    return wall, usage.ru_maxrss, output
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.bench_dir: Path = args.bench_dir
+        self.work = Path(args.work or tempfile.mkdtemp(prefix="catalog-bench-"))
+        self.work.mkdir(parents=True, exist_ok=True)
+        self.python = sys.executable
+        script = Path(sys.executable).parent / "catalog-sync"
+        self.cli = [str(script)] if script.exists() else [self.python, "-m", "catalog_sync"]
+        self.results: dict[tuple[int, str], Sample] = {}
+        self.api = FakeHooxApi(api_key=KEY).start()
+        self.dlt = args.dlt_python if Path(args.dlt_python).exists() else None
+
+    def sample(self, n: int, case: str) -> Sample:
+        return self.results.setdefault((n, case), Sample())
+
+    def catalogs(self, n: int) -> tuple[Path, Path]:
+        d1, d2 = self.work / f"day1_{n}.json", self.work / f"day2_{n}.json"
+        gen = self.bench_dir / "gen_catalog.py"
+        if not d1.exists():
+            subprocess.run(
+                [self.python, gen, str(n), "--seed", str(self.args.seed), "--out", d1],
+                check=True,
+                capture_output=True,
+            )
+        if not d2.exists():
+            subprocess.run(
+                [
+                    self.python,
+                    gen,
+                    str(n),
+                    "--seed",
+                    str(self.args.seed),
+                    "--mutate",
+                    str(self.args.mutate),
+                    "--out",
+                    d2,
+                ],
+                check=True,
+                capture_output=True,
+            )
+        return d1, d2
+
+    def sync(self, db: Path, config: Path) -> tuple[float, int]:
+        wall, rss, out = measure(
+            [*self.cli, "--config", str(config), "sync"], env={"HOOX_API_KEY": KEY}
+        )
+        assert "sync ok" in out, out
+        return wall, rss
+
+    def config(self, db: Path) -> Path:
+        path = self.work / "config.toml"
+        path.write_text(
+            f'[api]\nbase_url = "{self.api.base_url}"\n[database]\nurl = "sqlite:///{db}"\n'
+        )
+        return path
+
+    def run_size(self, n: int) -> None:
+        d1, d2 = self.catalogs(n)
+        day1, day2 = d1.read_bytes(), d2.read_bytes()
+        for rep in range(1, self.args.repeats + 1):
+            db = self.work / f"ours_{n}.db"
+            for suffix in ("", "-wal", "-shm", ".lock"):
+                Path(f"{db}{suffix}").unlink(missing_ok=True)
+            config = self.config(db)
+            self.api.set_body(day1)
+            self.sample(n, "ours_first").add(*self.sync(db, config))
+            self.api.set_body(day2)
+            self.sample(n, "ours_resync").add(*self.sync(db, config))
+            self.sample(n, "ours_noop").add(*self.sync(db, config))
+            floor_db = self.work / f"floor_{n}.db"
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{floor_db}{suffix}").unlink(missing_ok=True)
+            floor = self.bench_dir / "floor_sqlite.py"
+            wall, rss, _ = measure([self.python, str(floor), str(d1), "--db", str(floor_db)])
+            self.sample(n, "floor_first").add(wall, rss)
+            wall, rss, _ = measure(
+                [self.python, str(floor), str(d2), "--db", str(floor_db), "--resync"]
+            )
+            self.sample(n, "floor_resync").add(wall, rss)
+            if self.dlt:
+                peer = self.bench_dir / "peer_dlt.py"
+                workdir = self.work / f"dlt_{n}"
+                env = {"RUNTIME__DLTHUB_TELEMETRY": "false", "LOAD__WORKERS": "1"}
+                wall, rss, _ = measure(
+                    [self.dlt, str(peer), str(d1), "--workdir", str(workdir), "--fresh"], env=env
+                )
+                self.sample(n, "dlt_first").add(wall, rss)
+                wall, rss, _ = measure(
+                    [self.dlt, str(peer), str(d2), "--workdir", str(workdir)], env=env
+                )
+                self.sample(n, "dlt_second").add(wall, rss)
+            print(
+                f"  n={n} rep={rep}: "
+                + ", ".join(
+                    f"{case}={s.wall[-1]:.2f}s" for (m, case), s in self.results.items() if m == n
+                ),
+                flush=True,
+            )
+
+    def run_small(self) -> None:
+        """The real 22-model catalog, and start-up."""
+        samples = self.bench_dir.parent / "data" / "hoox-catalog.json"
+        document = json.loads(samples.read_text())
+        changed = json.loads(json.dumps(document))
+        changed["models"][0]["base_cost"] += 1
+        db = self.work / "small.db"
+        for _ in range(max(5, self.args.repeats)):
+            for suffix in ("", "-wal", "-shm", ".lock"):
+                Path(f"{db}{suffix}").unlink(missing_ok=True)
+            config = self.config(db)
+            self.api.set_catalog(document)
+            self.sample(22, "small_fresh_db").add(*self.sync(db, config))
+            for body in (changed, document):  # each run applies a price change
+                self.api.set_catalog(body)
+                self.sample(22, "small_sync").add(*self.sync(db, config))
+            wall, rss, _ = measure([*self.cli, "--help"])
+            self.sample(0, "help").add(wall, rss)
+
+    def run_history(self) -> dict[str, Any]:
+        """5,000 runs of a 100-model catalog, ~2% of prices changing per run."""
+        import random
+
+        from sqlalchemy import text
+
+        from catalog_sync.analytics import prices_as_of
+        from catalog_sync.db import make_engine
+        from catalog_sync.service import run_sync
+
+        rng = random.Random(42)
+        db = self.work / "history.db"
+        for suffix in ("", "-wal", "-shm", ".lock"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
+        engine = make_engine(f"sqlite:///{db}")
+        base = (
+            json.loads((self.work / "day1_1000.json").read_text())
+            if (self.work / "day1_1000.json").exists()
+            else None
+        )
+        if base is None:
+            d1, _ = self.catalogs(1000)
+            base = json.loads(d1.read_text())
+        models = base["models"][:100]
+        start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+        runs = self.args.history_runs
+        began = time.perf_counter()
+        for run in range(runs):
+            for item in rng.sample(models, 2):
+                item["base_cost"] = round(item["base_cost"] * rng.choice([0.9, 1.1]), 2) or 0.5
+            body = json.dumps({"models": models, "count": len(models)}).encode()
+            moment = start + dt.timedelta(hours=run)
+            run_sync(
+                engine=engine, fetch=lambda body=body: body, clock=lambda moment=moment: moment
+            )
+        build_s = time.perf_counter() - began
+        last = start + dt.timedelta(hours=runs - 1)
+        queries = {
+            "price_changes, last 30 days": lambda c: c.execute(
+                text("SELECT * FROM price_changes WHERE changed_at >= :since ORDER BY changed_at"),
+                {"since": (last - dt.timedelta(days=30)).strftime("%Y-%m-%d %H:%M:%S")},
+            ).all(),
+            "prices as of a moment": lambda c: prices_as_of(
+                c, start + dt.timedelta(hours=runs // 2)
+            ),
+        }
+        timings = {}
+        with engine.connect() as connection:
+            for name, query in queries.items():
+                query(connection)  # warm the cache
+                times = []
+                for _ in range(7):
+                    t = time.perf_counter()
+                    rows = query(connection)
+                    times.append(time.perf_counter() - t)
+                timings[name] = (statistics.median(times), len(rows))
+            counts = {
+                t: connection.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()
+                for t in ("sync_runs", "cost_history", "catalog_changes", "payloads")
+            }
+        engine.dispose()
+        with sqlite3.connect(db) as raw:
+            raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return {
+            "runs": runs,
+            "build_s": build_s,
+            "db_mb": db.stat().st_size / 1048576,
+            "timings": timings,
+            "counts": counts,
+        }
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB RAM, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}"
+    )
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "NOT met"
+
+
+def report(bench: Bench, history: dict[str, Any] | None) -> str:
+    r = bench.results
+    lines = [
+        f"Machine: {machine()}. dlt: {'LOAD__WORKERS=1 (' + bench.dlt + ')' if bench.dlt else 'not installed, not measured'}.",
+        f"Medians of {bench.args.repeats} runs (5 for the small cases); wall time of the whole process, peak RSS.",
+        "",
+        "| N | case | ours s (min-max) | ours MiB | floor s | floor MiB | dlt s | ratio ours/floor | dlt/ours |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for n in bench.args.sizes:
+        pairs = [
+            ("first sync", "ours_first", "floor_first", "dlt_first"),
+            ("day-2 resync", "ours_resync", "floor_resync", "dlt_second"),
+            ("no-op resync", "ours_noop", "floor_resync", None),
+        ]
+        for label, ours, floor, dlt in pairs:
+            o, f = r[(n, ours)], r[(n, floor)]
+            d = r.get((n, dlt)) if dlt else None
+            lines.append(
+                f"| {n} | {label} | {o.median:.2f} ({o.spread()}) | {o.rss:.0f} | {f.median:.2f} | {f.rss:.0f} | "
+                f"{f'{d.median:.2f}' if d else '-'} | {o.median / f.median:.2f}x | {f'{d.median / o.median:.1f}x' if d else '-'} |"
+            )
+    targets: list[tuple[str, str, bool | None]] = []
+    big = max(bench.args.sizes)
+    if big >= 100000:
+        o1, f1 = r[(big, "ours_first")], r[(big, "floor_first")]
+        o2, f2 = r[(big, "ours_resync")], r[(big, "floor_resync")]
+        o3 = r[(big, "ours_noop")]
+        targets += [
+            (
+                f"{big} first sync wall <= 1.5x floor",
+                f"{o1.median / f1.median:.2f}x",
+                o1.median <= 1.5 * f1.median,
+            ),
+            (
+                f"{big} first sync peak RSS <= 1.5x floor",
+                f"{o1.rss / f1.rss:.2f}x",
+                o1.rss <= 1.5 * f1.rss,
+            ),
+            (
+                f"{big} day-2 resync wall <= 1.0x floor resync",
+                f"{o2.median / f2.median:.2f}x",
+                o2.median <= f2.median,
+            ),
+            (
+                f"{big} no-op resync wall <= 0.5x floor resync",
+                f"{o3.median / f2.median:.2f}x",
+                o3.median <= 0.5 * f2.median,
+            ),
+        ]
+    if bench.dlt:
+        for n, need in ((100000, 4), (1000, 5)):
+            if (n, "dlt_first") in r:
+                a = r[(n, "dlt_first")].median / r[(n, "ours_first")].median
+                b = r[(n, "dlt_second")].median / r[(n, "ours_resync")].median
+                targets.append(
+                    (
+                        f"{n}: >= {need}x faster than dlt, first and second load",
+                        f"{a:.1f}x / {b:.1f}x",
+                        a >= need and b >= need,
+                    )
+                )
+    else:
+        targets.append(("against dlt", "dlt not installed", None))
+    small = r.get((22, "small_sync"))
+    if small:
+        fresh = r[(22, "small_fresh_db")]
+        targets.append(
+            (
+                "22-model catalog, whole `catalog-sync sync` process <= 0.6 s",
+                f"{small.median:.2f} s (into a fresh database: {fresh.median:.2f} s)",
+                small.median <= 0.6,
+            )
+        )
+        help_ = r[(0, "help")]
+        targets.append(
+            ("`catalog-sync --help` <= 0.2 s", f"{help_.median:.3f} s", help_.median <= 0.2)
+        )
+    if history:
+        for name, (seconds, rows) in history["timings"].items():
+            targets.append(
+                (
+                    f"history of {history['runs']} runs: {name} <= 50 ms",
+                    f"{seconds * 1000:.1f} ms ({rows} rows)",
+                    seconds <= 0.05,
+                )
+            )
+    lines += ["", "| target | measured | |", "|---|---|---|"]
+    lines += [
+        f"| {name} | {value} | {'-' if ok is None else verdict(ok)} |"
+        for name, value, ok in targets
+    ]
+    if history:
+        c = history["counts"]
+        lines += [
+            "",
+            f"History growth: {history['runs']} runs of a 100-model catalog, ~2% of prices changing per run "
+            f"(simulated hourly observations, built in {history['build_s']:.0f} s): database {history['db_mb']:.1f} MiB; "
+            f"{c['sync_runs']} sync_runs, {c['cost_history']} cost_history, {c['catalog_changes']} catalog_changes, {c['payloads']} payloads.",
+        ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--mutate", type=float, default=0.1)
+    parser.add_argument("--bench-dir", type=Path, default=ROOT.parent / "shared" / "bench")
+    parser.add_argument("--dlt-python", default="/tmp/dltvenv/bin/python")
+    parser.add_argument("--work", help="scratch folder (default: a new temporary one)")
+    parser.add_argument("--history-runs", type=int, default=5000)
+    parser.add_argument("--skip-history", action="store_true")
+    parser.add_argument("--write", type=Path, help="also write the report into this markdown file")
+    args = parser.parse_args()
+    if not (args.bench_dir / "gen_catalog.py").exists():
+        raise SystemExit(f"no gen_catalog.py in {args.bench_dir}; pass --bench-dir")
+    bench = Bench(args)
+    print(f"scratch: {bench.work}", flush=True)
+    try:
+        for n in args.sizes:
+            bench.run_size(n)
+        bench.run_small()
+        history = None if args.skip_history else bench.run_history()
+    finally:
+        bench.api.stop()
+    text = report(bench, history)
+    print(text)
+    if args.write:
+        write_doc(args.write, text)
+    if not args.work:
+        shutil.rmtree(bench.work, ignore_errors=True)
+
+
+def write_doc(path: Path, text: str) -> None:
+    marker = "<!-- benchmark results -->"
+    doc = path.read_text() if path.exists() else marker + "\n"
+    head = doc.split(marker)[0]
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    path.write_text(f"{head}{marker}\n\nRun of {stamp} (`benchmarks/run.py`):\n\n{text}\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -10,6 +10,8 @@ PostgreSQL.
 from __future__ import annotations
 
 import contextlib
+import logging
+import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from itertools import islice
 from typing import Any
@@ -21,6 +23,8 @@ from catalog_sync.errors import StoreError
 from catalog_sync.schema import Base
 
 BATCH = 20_000
+
+log = logging.getLogger(__name__)
 
 Processor = Callable[[Any], Any] | None
 
@@ -40,11 +44,15 @@ def insert_rows(
     table = _table(model)
     connection = session.connection()
     processors = _processors(table, columns, connection.dialect, prepared)
+    started = time.perf_counter()
     if connection.dialect.name == "postgresql":
-        return _copy(connection, table, columns, _processed(rows, processors))
-    marks = ", ".join(_placeholder(connection.dialect) for _ in columns)
-    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"
-    return _executemany(connection, sql, _processed(rows, processors))
+        count = _copy(connection, table, columns, _processed(rows, processors))
+    else:
+        marks = ", ".join(_placeholder(connection.dialect) for _ in columns)
+        sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"
+        count = _executemany(connection, sql, _processed(rows, processors))
+    log.debug("%s: %d rows inserted in %.2f s", table.name, count, time.perf_counter() - started)
+    return count
 
 
 def update_rows(
@@ -104,8 +112,10 @@ def indexes_deferred(session: Session, models: Sequence[type[Base]]) -> Iterator
     for index in indexes:
         index.drop(connection)
     yield
+    started = time.perf_counter()
     for index in indexes:
         index.create(connection)
+    log.debug("%d indexes built in %.2f s", len(indexes), time.perf_counter() - started)
 
 
 def _table(model: type[Base]) -> Table:

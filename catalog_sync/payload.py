@@ -225,12 +225,21 @@ def same_value(old: Any, new: Any) -> bool:
 
 def capability_rows(capabilities: Mapping[str, Any]) -> list[tuple[str, int, str | None]]:
     """Long format: (name, position, value text); a list gives one row per element."""
-    rows: list[tuple[str, int, str | None]] = []
+    return [row[1:] for row in model_capability_rows(0, capabilities)]
+
+
+def model_capability_rows(
+    model_id: int, capabilities: Mapping[str, Any]
+) -> list[tuple[int, str, int, str | None]]:
+    """`capability_rows` with the model id in front: the `capabilities` table's rows."""
+    rows: list[tuple[int, str, int, str | None]] = []
     for key, value in capabilities.items():
         if type(value) is list:
-            rows.extend((key, position, capability_text(v)) for position, v in enumerate(value))
+            rows.extend(
+                (model_id, key, position, capability_text(v)) for position, v in enumerate(value)
+            )
         else:
-            rows.append((key, 0, capability_text(value)))
+            rows.append((model_id, key, 0, capability_text(value)))
     return rows
 
 

@@ -111,8 +111,8 @@ class Model(Base):
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
     name: Mapped[str] = mapped_column(String(255), unique=True)
     label: Mapped[str | None] = mapped_column(Text)
-    type: Mapped[str | None] = mapped_column(String(64), index=True)
-    provider: Mapped[str | None] = mapped_column(String(64), index=True)
+    type: Mapped[str | None] = mapped_column(String(64))
+    provider: Mapped[str | None] = mapped_column(String(64))
     base_cost: Mapped[float] = mapped_column(Float)
     has_audio: Mapped[bool | None] = mapped_column(Boolean)
     raw: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -135,7 +135,9 @@ class Capability(Base):
     position: Mapped[int] = mapped_column(Integer, primary_key=True)
     value: Mapped[str | None] = mapped_column(Text)
 
-    __table_args__ = (Index(None, "name", "value"),)
+    # WITHOUT ROWID on SQLite: the rows live in their primary-key B-tree, one
+    # structure to write instead of two (a first load writes a million rows).
+    __table_args__ = (Index(None, "name", "value"), {"sqlite_with_rowid": False})
 
 
 class Tag(Base):
@@ -153,7 +155,7 @@ class ModelTag(Base):
     )
     tag_id: Mapped[int] = mapped_column(ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True)
 
-    __table_args__ = (Index(None, "tag_id"),)
+    __table_args__ = (Index(None, "tag_id"), {"sqlite_with_rowid": False})
 
 
 class CostPeriod(Base):
@@ -164,7 +166,7 @@ class CostPeriod(Base):
     base_cost: Mapped[float] = mapped_column(Float)
     valid_from: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     valid_to: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
-    sync_run_id: Mapped[int] = mapped_column(ForeignKey("sync_runs.id"), index=True)
+    sync_run_id: Mapped[int] = mapped_column(ForeignKey("sync_runs.id"))
 
     __table_args__ = (
         Index(None, "model_id", "valid_from"),
@@ -184,7 +186,7 @@ class CatalogChange(Base):
     __tablename__ = "catalog_changes"
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
-    sync_run_id: Mapped[int] = mapped_column(ForeignKey("sync_runs.id"), index=True)
+    sync_run_id: Mapped[int] = mapped_column(ForeignKey("sync_runs.id"))
     model_id: Mapped[int] = mapped_column(ForeignKey("models.id", ondelete="CASCADE"))
     changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
     kind: Mapped[str] = mapped_column(String(16))
@@ -192,4 +194,6 @@ class CatalogChange(Base):
     old_value: Mapped[Any] = mapped_column(JSON(none_as_null=True), nullable=True)
     new_value: Mapped[Any] = mapped_column(JSON(none_as_null=True), nullable=True)
 
-    __table_args__ = (Index(None, "model_id", "changed_at"), Index(None, "kind", "changed_at"))
+    # Indexes only for the analysts' usual predicates (a model's history, a time
+    # window): each one costs every insert, and a first load inserts 100k rows.
+    __table_args__ = (Index(None, "model_id", "changed_at"),)

@@ -15,6 +15,7 @@ import functools
 import gc
 import itertools
 import logging
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -290,8 +291,15 @@ def _receive(
                 changes=unchanged,
                 payload_sha256=sha,
             )
+    started = time.perf_counter()
     catalog = parse_catalog(body)
-    log.info("payload %s: %d bytes, %d models", sha[:12], len(body), len(catalog.items))
+    log.info(
+        "payload %s: %d bytes, %d models, validated in %.2f s",
+        sha[:12],
+        len(body),
+        len(catalog.items),
+        time.perf_counter() - started,
+    )
     if archive_only:
         with Session(engine) as session, session.begin():
             store.finish_run(
@@ -326,9 +334,13 @@ def _apply(
                 f"newest recorded change ({newest:%Y-%m-%d %H:%M:%S} UTC); history only moves "
                 "forward"
             )
+        started = time.perf_counter()
         changes, active = diff_against_store(session, catalog.items)
+        log.info("diffed against %d active models in %.2f s", active, time.perf_counter() - started)
         check_mass_removal(changes, active, policy)
+        started = time.perf_counter()
         store.apply_changes(session, changes, observed_at=observed_at, run_id=run_id)
+        log.info("applied in %.2f s", time.perf_counter() - started)
         store.finish_run(
             session,
             run_id,

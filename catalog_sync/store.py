@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from catalog_sync import bulk
 from catalog_sync.diff import ChangeSet, PreviousModel
 from catalog_sync.errors import StoreError
-from catalog_sync.payload import CatalogItem, capability_rows, normalize_item
+from catalog_sync.payload import CatalogItem, model_capability_rows, normalize_item
 from catalog_sync.schema import (
     Capability,
     CatalogChange,
@@ -175,9 +175,9 @@ def _replace_capabilities(
         Capability,
         ("model_id", "name", "position", "value"),
         (
-            (model_id, name, position, value)
+            row
             for model_id, item in current
-            for name, position, value in capability_rows(item.capabilities)
+            for row in model_capability_rows(model_id, item.capabilities)
         ),
     )
 

@@ -38,10 +38,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_models")),
         sa.UniqueConstraint("name", name=op.f("uq_models_name")),
     )
-    with op.batch_alter_table("models", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_models_provider"), ["provider"], unique=False)
-        batch_op.create_index(batch_op.f("ix_models_type"), ["type"], unique=False)
-
     op.create_table(
         "sync_runs",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -84,6 +80,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("model_id", "name", "position", name=op.f("pk_capabilities")),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("capabilities", schema=None) as batch_op:
         batch_op.create_index(
@@ -118,15 +115,9 @@ def upgrade() -> None:
             batch_op.f("ix_catalog_changes_changed_at"), ["changed_at"], unique=False
         )
         batch_op.create_index(
-            batch_op.f("ix_catalog_changes_kind_changed_at"), ["kind", "changed_at"], unique=False
-        )
-        batch_op.create_index(
             batch_op.f("ix_catalog_changes_model_id_changed_at"),
             ["model_id", "changed_at"],
             unique=False,
-        )
-        batch_op.create_index(
-            batch_op.f("ix_catalog_changes_sync_run_id"), ["sync_run_id"], unique=False
         )
 
     op.create_table(
@@ -157,9 +148,6 @@ def upgrade() -> None:
             unique=False,
         )
         batch_op.create_index(
-            batch_op.f("ix_cost_history_sync_run_id"), ["sync_run_id"], unique=False
-        )
-        batch_op.create_index(
             batch_op.f("ix_cost_history_valid_from"), ["valid_from"], unique=False
         )
         batch_op.create_index(
@@ -184,6 +172,7 @@ def upgrade() -> None:
             ["tag_id"], ["tags.id"], name=op.f("fk_model_tags_tag_id_tags"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("model_id", "tag_id", name=op.f("pk_model_tags")),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("model_tags", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_model_tags_tag_id"), ["tag_id"], unique=False)
@@ -204,14 +193,11 @@ def downgrade() -> None:
             postgresql_where=sa.text("valid_to IS NULL"),
         )
         batch_op.drop_index(batch_op.f("ix_cost_history_valid_from"))
-        batch_op.drop_index(batch_op.f("ix_cost_history_sync_run_id"))
         batch_op.drop_index(batch_op.f("ix_cost_history_model_id_valid_from"))
 
     op.drop_table("cost_history")
     with op.batch_alter_table("catalog_changes", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_catalog_changes_sync_run_id"))
         batch_op.drop_index(batch_op.f("ix_catalog_changes_model_id_changed_at"))
-        batch_op.drop_index(batch_op.f("ix_catalog_changes_kind_changed_at"))
         batch_op.drop_index(batch_op.f("ix_catalog_changes_changed_at"))
 
     op.drop_table("catalog_changes")
@@ -224,9 +210,5 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_sync_runs_status_finished_at"))
 
     op.drop_table("sync_runs")
-    with op.batch_alter_table("models", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_models_type"))
-        batch_op.drop_index(batch_op.f("ix_models_provider"))
-
     op.drop_table("models")
     # ### end Alembic commands ###

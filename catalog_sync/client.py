@@ -9,7 +9,6 @@ arrived but is invalid. No database here; errors are typed (errors.py).
 from __future__ import annotations
 
 import datetime as dt
-import email.utils
 import json
 import logging
 import sys
@@ -179,6 +178,8 @@ def _retry_after(response: httpx.Response) -> float | None:
         return max(0.0, float(value))
     except ValueError:
         pass
+    import email.utils  # only for the rare HTTP-date form
+
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):

@@ -45,6 +45,10 @@ class ChangeSet:
 
     added: list[CatalogItem] = field(default_factory=list)
     rewritten: list[tuple[int, CatalogItem]] = field(default_factory=list)
+    # Of the rewritten models, those whose capability or tag rows must be
+    # replaced (a price change alone leaves them as they are).
+    capabilities_changed: set[int] = field(default_factory=set)
+    tags_changed: set[int] = field(default_factory=set)
     restored_ids: list[int] = field(default_factory=list)
     removed_ids: list[int] = field(default_factory=list)
     periods_closed: list[int] = field(default_factory=list)
@@ -122,6 +126,11 @@ def _diff_known(
         return
     updates = field_changes(previous_items[item.name], item) if hash_changed else []
     result.rewritten.append((before.id, item))
+    changed_fields = {name for name, _, _ in updates}
+    if "tags" in changed_fields:
+        result.tags_changed.add(before.id)
+    if any(name.startswith("capabilities.") for name in changed_fields):
+        result.capabilities_changed.add(before.id)
     result.changes.extend(Change(item.name, before.id, "updated", *u) for u in updates)
     if updates:
         result.models_updated += 1

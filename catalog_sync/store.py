@@ -96,10 +96,11 @@ def _apply(session: Session, changes: ChangeSet, *, observed_at: dt.datetime, ru
     ids = _insert_models(session, changes.added, observed_at)
     _rewrite_models(session, changes.rewritten)
     _mark_removed(session, changes.removed_ids, observed_at)
-    rewritten_ids = [model_id for model_id, _ in changes.rewritten]
-    current = [(ids[item.name], item) for item in changes.added] + changes.rewritten
-    _replace_capabilities(session, rewritten_ids, current)
-    _replace_tags(session, rewritten_ids, current)
+    added = [(ids[item.name], item) for item in changes.added]
+    new_capabilities = [m for m in changes.rewritten if m[0] in changes.capabilities_changed]
+    _replace_capabilities(session, sorted(changes.capabilities_changed), added + new_capabilities)
+    new_tags = [m for m in changes.rewritten if m[0] in changes.tags_changed]
+    _replace_tags(session, sorted(changes.tags_changed), added + new_tags)
     _close_periods(session, changes.periods_closed, observed_at)
     opened = [(ids[item.name], item.base_cost) for item in changes.added]
     _open_periods(session, opened + changes.periods_opened, observed_at, run_id)

@@ -275,14 +275,7 @@ def _receive(
         last = None if archive_only else archive.last_applied(session)
         if last is not None and last[0] == sha:
             unchanged = ChangeSet(models_seen=last[1])
-            store.finish_run(
-                session,
-                run_id,
-                status="success",
-                finished_at=max(clock(), moment),
-                observed_at=moment,
-                counts=unchanged.counts(),
-            )
+            _record_success(session, run_id, unchanged, observed_at=moment, clock=clock)
             log.info("payload %s is the one the current state was built from", sha[:12])
             return SyncResult(
                 run_id=run_id,
@@ -341,15 +334,21 @@ def _apply(
         started = time.perf_counter()
         store.apply_changes(session, changes, observed_at=observed_at, run_id=run_id)
         log.info("applied in %.2f s", time.perf_counter() - started)
-        store.finish_run(
-            session,
-            run_id,
-            status="success",
-            finished_at=max(clock(), observed_at),
-            observed_at=observed_at,
-            counts=changes.counts(),
-        )
+        _record_success(session, run_id, changes, observed_at=observed_at, clock=clock)
     return changes
+
+
+def _record_success(
+    session: Session, run_id: int, changes: ChangeSet, *, observed_at: dt.datetime, clock: Clock
+) -> None:
+    store.finish_run(
+        session,
+        run_id,
+        status="success",
+        finished_at=max(clock(), observed_at),
+        observed_at=observed_at,
+        counts=changes.counts(),
+    )
 
 
 def _not_yet_imported(engine: Engine, snapshots: Sequence[Snapshot]) -> list[Snapshot]:

@@ -21,7 +21,6 @@ from catalog_sync.cli import cli
 from catalog_sync.db import make_engine
 from catalog_sync.fakeapi import FakeHooxApi
 
-SHARED_CATALOG = Path(__file__).resolve().parents[2] / "shared" / "data" / "hoox-catalog.json"
 SAMPLES = Path(__file__).resolve().parents[1] / "catalog_sync" / "samples"
 
 # The PostgreSQL server the tests create their databases on (trust auth on loopback).

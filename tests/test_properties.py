@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from conftest import ALL_DERIVED
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from invariants import check_invariants, natural_snapshot
@@ -106,14 +107,7 @@ def snapshot(engine: sa.Engine) -> dict[str, list[Any]]:
     with engine.connect() as connection:
         return {
             table: sorted(map(repr, connection.exec_driver_sql(f"SELECT * FROM {table}")))
-            for table in (
-                "models",
-                "capabilities",
-                "tags",
-                "model_tags",
-                "cost_history",
-                "catalog_changes",
-            )
+            for table in ALL_DERIVED
         }
 
 

@@ -1,7 +1,8 @@
 """The Hoox API over an injected httpx.Client: one unfiltered GET, with retries.
 
 Retried (exponential backoff with jitter, up to `max_retries` more attempts):
-429 (honouring Retry-After, capped), 5xx, timeouts and connection errors.
+429 and 5xx (honouring Retry-After when given, capped), timeouts and connection
+errors.
 Not retried: 401/403 (check HOOX_API_KEY), other 4xx, and any response that
 arrived but is invalid. No database here; errors are typed (errors.py).
 """
@@ -147,8 +148,8 @@ def _raise_for_status(response: httpx.Response, url: str) -> None:
         )
     if status == 429:
         raise _RetryableError(f"HTTP 429{detail}", retry_after=_retry_after(response))
-    if status >= 500:
-        raise _RetryableError(f"HTTP {status}{detail}")
+    if status >= 500:  # a 503 may say when to come back, too
+        raise _RetryableError(f"HTTP {status}{detail}", retry_after=_retry_after(response))
     raise FetchError(f"GET {url}: HTTP {status}{detail}")
 
 

@@ -401,6 +401,15 @@ def test_429_honours_retry_after(harness: Harness) -> None:
     assert dt.datetime.now(dt.UTC) - started >= dt.timedelta(seconds=0.2)
 
 
+def test_503_with_retry_after_waits_as_told(harness: Harness) -> None:
+    harness.settings = {"api": {"backoff_seconds": 0}}
+    harness.api.fail_next(503, headers={"Retry-After": "0.3"})
+    started = dt.datetime.now(dt.UTC)
+    harness.sync()
+    assert dt.datetime.now(dt.UTC) - started >= dt.timedelta(seconds=0.3)
+    assert harness.api.request_count == 2
+
+
 def test_connection_drops_are_retried(harness: Harness) -> None:
     harness.api.drop_next(times=2)
     harness.sync()

@@ -1,0 +1,190 @@
+"""The command line: parse options, build dependencies, call the core, render.
+
+Exit codes: 0 success, 1 run failed, 2 usage/config error, 3 refused by a
+safety guard, 4 database lock busy. Errors are one `error:` line on stderr;
+`--debug` adds the traceback.
+
+This module holds the group, the shared options and the error mapping; the
+commands live beside it, one module per audience: `running` (sync, schedule,
+status, demo), `analysts` (models, history, changes, prices, report),
+`archive` (import, rebuild, payloads) and `database` (db, copy).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import os
+import sys
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from catalog_sync import __version__
+from catalog_sync.config import Config, load_config
+from catalog_sync.errors import CatalogSyncError, StoreError
+from catalog_sync.logs import configure_logging
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+log = logging.getLogger("catalog_sync")
+T = TypeVar("T")
+
+
+@dataclass
+class AppContext:
+    """What the group callback parsed; commands build what they need from it."""
+
+    config_path: str | None
+    debug: bool
+    _config: Config | None = field(default=None, repr=False)
+
+    def config(self) -> Config:
+        if self._config is None:
+            self._config = load_config(self.config_path, os.environ)
+        return self._config
+
+
+class CatalogSyncGroup(click.Group):
+    """Maps errors to exit codes and one `error:` line, for every entry point."""
+
+    def main(self, args: Sequence[str] | None = None, **extra: Any) -> Any:  # type: ignore[override]
+        argv = list(sys.argv[1:] if args is None else args)
+        extra.pop("standalone_mode", None)
+        try:
+            super().main(args=argv, standalone_mode=False, **extra)
+        except click.exceptions.Exit as exc:
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.exceptions.Abort:
+            click.echo("error: aborted", err=True)
+            sys.exit(1)
+        except CatalogSyncError as exc:
+            _report(exc, debug="--debug" in argv)
+            sys.exit(exc.exit_code)
+        except Exception as exc:
+            _report(exc, debug="--debug" in argv, prefix="unexpected error: ")
+            sys.exit(1)
+        sys.exit(0)
+
+
+def _report(exc: BaseException, *, debug: bool, prefix: str = "") -> None:
+    if debug:
+        traceback.print_exception(exc, file=sys.stderr)
+    message = " ".join(str(exc).split()) or type(exc).__name__
+    click.echo(f"error: {prefix}{message}", err=True)
+
+
+def format_option(function: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(["table", "csv", "json"]),
+        default="table",
+        show_default=True,
+        help="An aligned table for the terminal, or CSV / JSON on stdout for machines.",
+    )(function)
+
+
+def mass_removal_option(function: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--allow-mass-removal",
+        is_flag=True,
+        help="Apply the catalog even if it removes more than sync.max_removed_fraction "
+        "of the active models.",
+    )(function)
+
+
+def dry_run_option(function: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--dry-run",
+        is_flag=True,
+        help="Validate and diff, print exactly what would change, write nothing at all.",
+    )(function)
+
+
+@click.group(cls=CatalogSyncGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="Config file (else $CATALOG_SYNC_CONFIG, else ./config.toml, else defaults).",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Log progress (INFO) to stderr.")
+@click.option("--debug", is_flag=True, help="Log everything and show tracebacks on errors.")
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Log lines for humans, or JSON lines for log shippers.",
+)
+@click.version_option(__version__, prog_name="catalog-sync")
+@click.pass_context
+def cli(
+    ctx: click.Context, config_path: str | None, verbose: bool, debug: bool, log_format: str
+) -> None:
+    """Keep a SQL copy of the Hoox asset-model catalog and its price history.
+
+    \b
+    Exit codes: 0 success, 1 run failed (nothing applied), 2 usage or
+    configuration error, 3 refused by a safety guard, 4 database lock busy.
+    """
+    level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
+    configure_logging(level=level, fmt=log_format)
+    ctx.obj = AppContext(config_path=config_path, debug=debug)
+
+
+def _read(app: AppContext, query: Callable[[Connection], T]) -> T:
+    """Run a read-only query function on the configured database."""
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    from catalog_sync.db import make_engine
+    from catalog_sync.migrate import current_revision
+
+    engine = make_engine(app.config().database.url)
+    try:
+        if current_revision(engine) is None:
+            raise StoreError("the database has no catalog yet; run `catalog-sync sync` first")
+        with engine.connect() as connection:
+            return query(connection)
+    except (OperationalError, ProgrammingError) as exc:
+        raise StoreError(f"database error: {str(exc.orig).strip().splitlines()[0]}") from exc
+    finally:
+        engine.dispose()
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@contextlib.contextmanager
+def _progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
+    """`update(done, total)` for a progress bar on stderr when it is a terminal."""
+    if not sys.stderr.isatty():
+        yield lambda done, total: None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(label, total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli.main(prog_name="catalog-sync")
+
+
+# The commands register themselves on `cli` when their modules are imported.
+from catalog_sync.cli import analysts, archive, database, running  # noqa: E402
+
+__all__ = ["analysts", "archive", "cli", "database", "main", "running"]

@@ -1,0 +1,185 @@
+"""The analysts' commands: models, history, changes, prices, report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from catalog_sync.cli import (
+    AppContext,
+    _now,
+    _read,
+    cli,
+    format_option,
+)
+
+
+@cli.command()
+@click.option("--type", "model_type", help="Only this type (video, image, ...).")
+@click.option("--provider", help="Only this provider.")
+@click.option("--tag", help="Only models with this tag.")
+@click.option(
+    "--capability",
+    "capability_filters",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Only models with this capability value, e.g. supported_durations=10 (repeatable).",
+)
+@click.option("--all", "include_removed", is_flag=True, help="Include removed models.")
+@format_option
+@click.pass_obj
+def models(
+    app: AppContext,
+    *,
+    model_type: str | None,
+    provider: str | None,
+    tag: str | None,
+    capability_filters: tuple[str, ...],
+    include_removed: bool,
+    output_format: str,
+) -> None:
+    """The catalog as it is now (or every model ever seen, with --all)."""
+    from catalog_sync.analytics import list_models, parse_capability_filters
+    from catalog_sync.render import emit
+
+    wanted = parse_capability_filters(capability_filters)
+    rows = _read(
+        app,
+        lambda connection: list_models(
+            connection,
+            type=model_type,
+            provider=provider,
+            tag=tag,
+            capabilities=wanted,
+            include_removed=include_removed,
+        ),
+    )
+    columns = ["name", "type", "provider", "base_cost", "has_audio", "tags", "first_seen_at"]
+    if include_removed:
+        columns.append("removed_at")
+    emit(rows, columns, output_format)
+
+
+@cli.command()
+@click.argument("model_name", metavar="MODEL")
+@format_option
+@click.pass_obj
+def history(app: AppContext, model_name: str, output_format: str) -> None:
+    """One model's cost periods and every other change logged for it.
+
+    CSV gives one row per period (record=period) and per change (record=change).
+    """
+    from catalog_sync.analytics import model_history
+    from catalog_sync.render import emit, print_table, to_json
+
+    found = _read(app, lambda connection: model_history(connection, model_name))
+    if output_format == "json":
+        click.echo(json.dumps(to_json(found), indent=2))
+        return
+    if output_format == "csv":
+        rows = [{"record": "period", **p} for p in found["periods"]]
+        rows += [{"record": "change", **c} for c in found["changes"]]
+        columns = ["record", "base_cost", "valid_from", "valid_to", "changed_at", "sync_run_id"]
+        emit(rows, [*columns, "kind", "field", "old_value", "new_value"], "csv")
+        return
+    model = found["model"]
+    state = "active" if model["removed_at"] is None else "removed"
+    click.echo(f"{model['name']} ({model['type']}, {model['provider']}, {state})")
+    print_table(
+        found["periods"],
+        ["base_cost", "valid_from", "valid_to", "sync_run_id"],
+        title="Cost periods",
+    )
+    print_table(
+        found["changes"],
+        ["changed_at", "sync_run_id", "kind", "field", "old_value", "new_value"],
+        title="Changes",
+    )
+
+
+@cli.command()
+@click.option("--since", metavar="WHEN", help="From this date, timestamp or duration ago (7d).")
+@click.option("--until", metavar="WHEN", help="Up to (not including) this moment.")
+@click.option(
+    "--kind",
+    type=click.Choice(["price", "added", "removed", "restored", "updated", "all"]),
+    default="all",
+    show_default=True,
+    help="price = base-cost changes only.",
+)
+@format_option
+@click.pass_obj
+def changes(
+    app: AppContext, since: str | None, until: str | None, kind: str, output_format: str
+) -> None:
+    """What changed in the catalog, oldest first."""
+    from catalog_sync.analytics import list_changes
+    from catalog_sync.render import emit
+    from catalog_sync.timeparse import parse_moment
+
+    now = _now()
+    start = parse_moment(since, now=now, option="--since") if since else None
+    end = parse_moment(until, now=now, option="--until") if until else None
+    rows = _read(app, lambda c: list_changes(c, since=start, until=end, kind=kind))
+    columns = ["changed_at", "sync_run_id", "name", "provider", "kind", "field"]
+    emit(rows, [*columns, "old_value", "new_value"], output_format)
+
+
+@cli.command()
+@click.option(
+    "--as-of",
+    "as_of",
+    required=True,
+    metavar="WHEN",
+    help="A date (2026-11-01), a timestamp, or a duration ago (30d).",
+)
+@click.option(
+    "--compare",
+    metavar="WHEN",
+    help="Show only what differs between --as-of and this moment.",
+)
+@format_option
+@click.pass_obj
+def prices(app: AppContext, as_of: str, compare: str | None, output_format: str) -> None:
+    """The catalog's prices at a moment, or how they differ between two moments."""
+    from catalog_sync.analytics import compare_prices, prices_as_of
+    from catalog_sync.render import emit
+    from catalog_sync.timeparse import parse_moment
+
+    now = _now()
+    when = parse_moment(as_of, now=now, option="--as-of")
+    if compare is None:
+        rows = _read(app, lambda connection: prices_as_of(connection, when))
+        emit(rows, ["name", "provider", "type", "base_cost"], output_format)
+        return
+    other = parse_moment(compare, now=now, option="--compare")
+    rows = _read(app, lambda connection: compare_prices(connection, when, other))
+    columns = ["name", "provider", "type", "cost_before", "cost_after", "delta", "pct_change"]
+    emit(rows, [*columns, "change"], output_format)
+
+
+@cli.command()
+@click.option(
+    "--out",
+    "out_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The HTML file to write.",
+)
+@click.option(
+    "--days", default=30, show_default=True, help="How far back the recent-changes table goes."
+)
+@click.pass_obj
+def report(app: AppContext, out_path: Path, days: int) -> None:
+    """Write one self-contained HTML page: price charts, recent changes, summary.
+
+    Works offline: the plotting library's script is embedded in the page.
+    Needs the report extra: pip install 'catalog-sync[report]'.
+    """
+    from catalog_sync.report import build_report
+
+    html = _read(app, lambda connection: build_report(connection, now=_now(), days=days))
+    out_path.write_text(html, encoding="utf-8")
+    click.echo(f"wrote {out_path} ({len(html) / 1024:.0f} KiB)")

@@ -1,0 +1,223 @@
+"""Nothing lost: import, rebuild and the payload archive."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+
+import click
+
+from catalog_sync.cli import (
+    AppContext,
+    _now,
+    _progress_bar,
+    _read,
+    cli,
+    dry_run_option,
+    format_option,
+    mass_removal_option,
+)
+from catalog_sync.cli.running import _policy, _print_preview
+from catalog_sync.errors import UsageError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+    from sqlalchemy.orm import Session
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+
+@cli.command("import")
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--observed-at",
+    metavar="WHEN",
+    help="When the snapshot was taken (one file only); else read from each file name.",
+)
+@click.option(
+    "--archive-only",
+    is_flag=True,
+    help="Only store the snapshots and their times in the archive, for `rebuild`.",
+)
+@mass_removal_option
+@dry_run_option
+@click.pass_obj
+def import_command(
+    app: AppContext,
+    *,
+    files: tuple[Path, ...],
+    observed_at: str | None,
+    archive_only: bool,
+    allow_mass_removal: bool,
+    dry_run: bool,
+) -> None:
+    """Backfill from saved snapshots (JSON bodies of the List Models endpoint).
+
+    Each file's observation time comes from --observed-at (one file), else from
+    an ISO timestamp in its name (catalog-2026-11-01T06-00-00Z.json). Files are
+    validated like a fetched payload and applied in time order. A snapshot not
+    newer than the newest recorded observation is refused; import older ones
+    with --archive-only, then run `catalog-sync rebuild`.
+    """
+    from catalog_sync.db import make_engine
+    from catalog_sync.service import Snapshot, import_snapshots, preview_import
+    from catalog_sync.timeparse import moment_in_name, parse_moment
+
+    if observed_at is not None and len(files) > 1:
+        raise UsageError("--observed-at applies to one file; name the others by their time")
+    snapshots = []
+    for path in files:
+        moment = (
+            parse_moment(observed_at, now=_now(), option="--observed-at")
+            if observed_at
+            else moment_in_name(path.name)
+        )
+        if moment is None:
+            raise UsageError(
+                f"{path}: no timestamp in the file name; give it with --observed-at "
+                "or rename the file (e.g. catalog-2026-11-01T06-00-00Z.json)"
+            )
+        snapshots.append(Snapshot(path=path, body=path.read_bytes(), observed_at=moment))
+    config = app.config()
+    policy = _policy(config, allow_mass_removal)
+    engine = make_engine(config.database.url)
+    try:
+        if dry_run:
+            for snapshot, changes in preview_import(
+                engine, snapshots, policy, archive_only=archive_only
+            ):
+                click.echo(f"== {snapshot.path} ({snapshot.observed_at:%Y-%m-%d %H:%M:%S} UTC)")
+                _print_preview([changes])
+            return
+        with _progress_bar("importing") as update:
+            done = 0
+
+            def progress(snapshot: Snapshot, outcome: str) -> None:
+                nonlocal done
+                done += 1
+                update(done, len(snapshots))
+                log.info("%s: %s", snapshot.path, outcome)
+
+            results = import_snapshots(
+                engine=engine,
+                snapshots=snapshots,
+                policy=policy,
+                archive_only=archive_only,
+                progress=progress,
+            )
+    finally:
+        engine.dispose()
+    for snapshot, result in results:
+        when = f"{snapshot.observed_at:%Y-%m-%dT%H:%M:%SZ}"
+        if result is None:
+            click.echo(f"{snapshot.path} ({when}): skipped, already imported")
+        elif archive_only:
+            click.echo(f"{snapshot.path} ({when}): archived (run {result.run_id})")
+        else:
+            click.echo(f"{snapshot.path} ({when}): {result.summary('import ok')}")
+
+
+@cli.command()
+@click.pass_obj
+def rebuild(app: AppContext) -> None:
+    """Recompute every derived table from the archived payloads, in one transaction.
+
+    Replays the payloads of successful (and archived-only) runs in observation
+    order, under the database lock; the result equals the incremental history.
+    Use it after a bug fix, or after `import --archive-only` of older snapshots.
+    """
+    from catalog_sync.db import make_engine
+    from catalog_sync.rebuild import rebuild as rebuild_history
+
+    engine = make_engine(app.config().database.url)
+    try:
+        with _progress_bar("rebuilding") as update:
+            result = rebuild_history(engine, progress=update)
+    finally:
+        engine.dispose()
+    click.echo(
+        f"rebuilt from {result.runs} runs ({result.payloads} payloads): {result.models} models, "
+        f"{result.periods} cost periods, {result.changes} changes"
+    )
+
+
+@cli.group(invoke_without_command=True)
+@format_option
+@click.pass_context
+def payloads(ctx: click.Context, output_format: str) -> None:
+    """List the archived payloads (every body fetched or imported)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from catalog_sync.archive import list_payloads
+    from catalog_sync.render import emit
+
+    rows = _read(ctx.obj, lambda connection: _in_session(connection, list_payloads))
+    emit(
+        rows, ["sha256", "first_seen_at", "size", "stored_size", "runs", "last_run"], output_format
+    )
+
+
+@payloads.command("show")
+@click.argument("sha")
+@click.pass_obj
+def payloads_show(app: AppContext, sha: str) -> None:
+    """Print one payload: pretty JSON, or the raw bytes when it is not JSON.
+
+    SHA may be a unique prefix (6 characters or more).
+    """
+    from catalog_sync.archive import load_body, pretty, resolve_sha
+
+    def show(connection: Connection) -> bytes:
+        from sqlalchemy.orm import Session
+
+        with Session(bind=connection) as session:
+            return pretty(load_body(session, resolve_sha(session, sha)))
+
+    body = _read(app, show)
+    sys.stdout.buffer.write(body)
+    sys.stdout.flush()
+
+
+@payloads.command("prune")
+@click.option("--before", required=True, metavar="WHEN", help="Payloads first seen before this.")
+@click.option("--force", is_flag=True, help="Also delete payloads that `rebuild` still needs.")
+@click.pass_obj
+def payloads_prune(app: AppContext, before: str, force: bool) -> None:
+    """Delete archived payloads first seen before WHEN (nothing else is ever deleted).
+
+    Refuses to drop a payload a successful run was built from (rebuild needs
+    it) unless --force.
+    """
+    from sqlalchemy.orm import Session
+
+    from catalog_sync.archive import prune
+    from catalog_sync.db import make_engine, run_lock
+    from catalog_sync.timeparse import parse_moment
+
+    moment = parse_moment(before, now=_now(), option="--before")
+    engine = make_engine(app.config().database.url)
+    try:
+        with (
+            run_lock(engine, purpose="payloads prune"),
+            Session(engine) as session,
+            session.begin(),
+        ):
+            deleted = prune(session, before=moment, force=force)
+    finally:
+        engine.dispose()
+    click.echo(
+        f"deleted {len(deleted)} payload(s) first seen before {moment:%Y-%m-%d %H:%M:%S} UTC"
+    )
+
+
+def _in_session(connection: Connection, query: Callable[[Session], T]) -> T:
+    from sqlalchemy.orm import Session
+
+    with Session(bind=connection) as session:
+        return query(session)

@@ -1,0 +1,249 @@
+"""Commands that run the sync: sync, schedule, status, demo."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from catalog_sync.cli import (
+    AppContext,
+    cli,
+    dry_run_option,
+    mass_removal_option,
+)
+from catalog_sync.config import Config, require_api_key, webhook_url
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from catalog_sync.diff import ChangeSet
+    from catalog_sync.service import Policy, SyncResult
+
+
+@cli.command()
+@mass_removal_option
+@dry_run_option
+@click.pass_obj
+def sync(app: AppContext, allow_mass_removal: bool, dry_run: bool) -> None:
+    """Fetch the catalog once and apply its changes (upgrading the schema first).
+
+    Needs the API key in env HOOX_API_KEY. Prints one summary line.
+    """
+    from catalog_sync.db import make_engine
+
+    config = app.config()
+    api_key = require_api_key(os.environ)
+    webhook = None if dry_run else webhook_url(config, os.environ)
+    engine = make_engine(config.database.url)
+    try:
+        if dry_run:
+            from catalog_sync.client import build_client, fetch_catalog
+            from catalog_sync.service import preview
+
+            with build_client(config.api) as client:
+                body = fetch_catalog(client, config.api, api_key).body
+            _print_preview(preview(engine, [body], _policy(config, allow_mass_removal)))
+            return
+        result = _sync_once(
+            config, engine, api_key, webhook, trigger="cli", allow_mass_removal=allow_mass_removal
+        )
+    finally:
+        engine.dispose()
+    click.echo(result.summary())
+
+
+def _policy(config: Config, allow_mass_removal: bool) -> Policy:
+    from catalog_sync.service import Policy
+
+    return Policy(config.sync.max_removed_fraction, allow_mass_removal)
+
+
+def _print_preview(changesets: Sequence[ChangeSet]) -> None:
+    """Print every change a dry run found, then its summary line."""
+    from catalog_sync.render import describe_changes
+
+    for changes in changesets:
+        for line in describe_changes(changes):
+            click.echo(line)
+        c = changes.counts()
+        click.echo(
+            f"dry run: {c['models_seen']} models seen, {c['models_added']} added, "
+            f"{c['models_updated']} updated, {c['models_removed']} removed, "
+            f"{c['models_restored']} restored, {c['price_changes']} price changes; "
+            "nothing was written"
+        )
+
+
+def _sync_once(
+    config: Config,
+    engine: Engine,
+    api_key: str,
+    webhook: str | None,
+    *,
+    trigger: str,
+    allow_mass_removal: bool = False,
+) -> SyncResult:
+    """One run with this configuration: HTTP client, notifier, then run_sync."""
+    from catalog_sync.client import build_client, fetch_catalog
+    from catalog_sync.service import run_sync
+
+    notify: Callable[[dict[str, Any]], None] | None = None
+    if webhook is not None:
+        from catalog_sync.notify import post_digest
+
+        def notify(digest: dict[str, Any]) -> None:
+            post_digest(
+                webhook,
+                digest,
+                timeout=config.notify.timeout_seconds,
+                attempts=config.notify.max_attempts,
+            )
+
+    with build_client(config.api) as client:
+        return run_sync(
+            engine=engine,
+            fetch=lambda: fetch_catalog(client, config.api, api_key).body,
+            trigger=trigger,
+            max_removed_fraction=config.sync.max_removed_fraction,
+            allow_mass_removal=allow_mass_removal,
+            notify=notify,
+        )
+
+
+@cli.command()
+@click.option(
+    "--run-now", is_flag=True, help="Also run once at start (like schedule.run_on_start)."
+)
+@click.pass_obj
+def schedule(app: AppContext, run_now: bool) -> None:
+    """Run `sync` on schedule.cron in the foreground, until SIGTERM or SIGINT.
+
+    Missed runs are coalesced into one and only one run happens at a time;
+    a failed run is recorded in sync_runs (trigger `schedule`) and the
+    scheduler goes on. The next fire time is logged after each run.
+    """
+    from catalog_sync.db import make_engine
+    from catalog_sync.scheduler import cron_trigger, run_forever
+
+    config = app.config()
+    api_key = require_api_key(os.environ)
+    webhook = webhook_url(config, os.environ)
+    cron_trigger(config.schedule)  # a bad expression is exit 2 before anything starts
+    if logging.getLogger().level > logging.INFO:
+        logging.getLogger().setLevel(logging.INFO)  # a service logs its runs
+    engine = make_engine(config.database.url)
+    try:
+        run_forever(
+            config.schedule,
+            lambda: _sync_once(config, engine, api_key, webhook, trigger="schedule"),
+            run_now=run_now or config.schedule.run_on_start,
+        )
+    finally:
+        engine.dispose()
+
+
+@cli.command()
+@click.option(
+    "--max-age",
+    metavar="DURATION",
+    help="Unhealthy when the last success is older than this (e.g. 2h, 1d).",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+)
+@click.pass_obj
+def status(app: AppContext, max_age: str | None, output_format: str) -> None:
+    """Last run, last success and its counts, active models, open price periods.
+
+    Exit 1 when the last run failed or was refused, when nothing succeeded yet,
+    or when the last success is older than --max-age; 0 otherwise. Made for
+    monitoring checks.
+    """
+    from catalog_sync.db import make_engine
+    from catalog_sync.service import utcnow
+    from catalog_sync.status import read_status, render_text
+    from catalog_sync.timeparse import parse_duration
+
+    limit = parse_duration(max_age, option="--max-age") if max_age else None
+    engine = make_engine(app.config().database.url)
+    try:
+        result = read_status(engine, now=utcnow(), max_age=limit)
+    finally:
+        engine.dispose()
+    if output_format == "json":
+        click.echo(json.dumps(result.as_dict(), indent=2))
+    else:
+        click.echo(render_text(result))
+    if not result.healthy:
+        sys.exit(1)
+
+
+@cli.command()
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("catalog-demo.db"),
+    show_default=True,
+    help="The demo's own SQLite file; recreated on every demo run.",
+)
+def demo(db_path: Path) -> None:
+    """Run the whole pipeline on bundled sample catalogs; no API key, no network.
+
+    Serves three sample catalogs from a fake Hoox API on a loopback port, syncs
+    them in turn into a local SQLite file over real HTTP, and prints the price
+    changes found.
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    from catalog_sync.demo import other_changes, price_changes, run_demo
+
+    console = Console()
+    engine = run_demo(
+        db_path, say=lambda line: console.print(line, soft_wrap=True, highlight=False)
+    )
+    try:
+        table = Table(title="Price changes (base_cost, credits)")
+        for column in ("model", "provider", "old", "new", "change", "run", "changed at (UTC)"):
+            numeric = column in ("old", "new", "change")
+            table.add_column(column, justify="right" if numeric else "left", no_wrap=True)
+        for row in price_changes(engine):
+            old, new = float(row["old_value"]), float(row["new_value"])
+            pct = f"{(new - old) / old:+.0%}" if old else "n/a"
+            table.add_row(
+                row["name"],
+                row["provider"] or "",
+                f"{old:g}",
+                f"{new:g}",
+                pct,
+                str(row["id"]),
+                f"{row['changed_at']:%Y-%m-%d %H:%M:%S}",
+            )
+        console.print(table)
+        others = Table(title="Other changes")
+        for column in ("run", "model", "kind", "field"):
+            others.add_column(column)
+        for row in other_changes(engine):
+            others.add_row(str(row["sync_run_id"]), row["name"], row["kind"], row["field"] or "")
+        console.print(others)
+    finally:
+        engine.dispose()
+    console.print(
+        f"The database is {db_path}; query it with SQL, e.g.\n"
+        f'  sqlite3 {db_path} "SELECT m.name, c.base_cost, c.valid_from, c.valid_to '
+        'FROM cost_history c JOIN models m ON m.id = c.model_id ORDER BY m.name, c.valid_from"',
+        highlight=False,
+        soft_wrap=True,
+    )

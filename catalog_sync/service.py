@@ -17,7 +17,7 @@ import itertools
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -62,9 +62,12 @@ class Policy:
 class SyncResult:
     run_id: int
     observed_at: dt.datetime
-    counts: dict[str, int] = field(default_factory=dict)
-    changes: ChangeSet | None = None
+    changes: ChangeSet
     payload_sha256: str | None = None
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return self.changes.counts()
 
     def summary(self, verb: str = "sync ok") -> str:
         c = self.counts
@@ -106,7 +109,7 @@ def run_sync(
                     engine, run_id, body=fetch(), observed_at=None, policy=policy, clock=clock
                 ),
             )
-            if notify is not None and result.changes is not None:
+            if notify is not None:
                 _notify(engine, result, notify, clock)
     return result
 
@@ -277,13 +280,7 @@ def _receive(
             unchanged = ChangeSet(models_seen=last[1])
             _record_success(session, run_id, unchanged, observed_at=moment, clock=clock)
             log.info("payload %s is the one the current state was built from", sha[:12])
-            return SyncResult(
-                run_id=run_id,
-                observed_at=moment,
-                counts=unchanged.counts(),
-                changes=unchanged,
-                payload_sha256=sha,
-            )
+            return SyncResult(run_id, moment, unchanged, payload_sha256=sha)
     started = time.perf_counter()
     catalog = parse_catalog(body)
     log.info(
@@ -298,16 +295,10 @@ def _receive(
             store.finish_run(
                 session, run_id, status="archived", finished_at=clock(), observed_at=moment
             )
-        counts = ChangeSet(models_seen=len(catalog.items)).counts()
-        return SyncResult(run_id=run_id, observed_at=moment, counts=counts, payload_sha256=sha)
-    result = _apply(engine, run_id, catalog, observed_at=moment, policy=policy, clock=clock)
-    return SyncResult(
-        run_id=run_id,
-        observed_at=moment,
-        counts=result.counts(),
-        changes=result,
-        payload_sha256=sha,
-    )
+        nothing_applied = ChangeSet(models_seen=len(catalog.items))
+        return SyncResult(run_id, moment, nothing_applied, payload_sha256=sha)
+    changes = _apply(engine, run_id, catalog, observed_at=moment, policy=policy, clock=clock)
+    return SyncResult(run_id, moment, changes, payload_sha256=sha)
 
 
 def _apply(
@@ -428,7 +419,6 @@ def _start(engine: Engine, trigger: str, clock: Clock) -> int:
 def _notify(
     engine: Engine, result: SyncResult, notify: Callable[[dict[str, Any]], None], clock: Clock
 ) -> None:
-    assert result.changes is not None
     digest = build_digest(
         result.changes, run_id=result.run_id, observed_at=result.observed_at.isoformat()
     )

@@ -9,9 +9,10 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple, NoReturn, TypeGuard
+from typing import Any, NamedTuple, NoReturn, TypeGuard, cast
 
 from catalog_sync.errors import PayloadError
 
@@ -43,7 +44,7 @@ class CatalogItem(NamedTuple):
     capabilities: Mapping[str, Any]
     tags: tuple[str, ...]
     raw: Mapping[str, Any]
-    raw_json: str  # `raw` as canonical JSON text (sorted keys): stored as is, and hashed
+    raw_json: str  # the item's JSON text as received: stored as `models.raw`, and hashed
     content_hash: str
 
     def fields(self) -> dict[str, Any]:
@@ -69,14 +70,93 @@ class Catalog:
 
 def parse_catalog(body: bytes | str) -> Catalog:
     """Parse a List Models response body; raise PayloadError naming what is wrong."""
+    scanned = _scan_document(body)
+    if scanned is None:  # not the common shape, or not valid: json.loads has the last word
+        try:
+            document = json.loads(body, parse_constant=_reject_constant)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise PayloadError(f"response body is not valid JSON: {exc}") from exc
+        return catalog_from_document(document)
+    document, item_texts = scanned
+    return catalog_from_document(document, item_texts)
+
+
+# Always matches (maybe nothing): `.end()` is the next index that is not JSON whitespace.
+_SKIP = cast(Callable[[str, int], re.Match[str]], re.compile(r"[ \t\n\r]*").match)
+
+
+def _scan_document(body: bytes | str) -> tuple[dict[str, Any], list[str] | None] | None:
+    """`json.loads(body)` for a root object, with the exact text of each element of
+    its `models` list: that text is what a model's `raw` keeps and its hash covers,
+    so no item is serialised again. None for any other input (the caller then
+    lets json.loads decide, and word the error)."""
     try:
-        document = json.loads(body, parse_constant=_reject_constant)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise PayloadError(f"response body is not valid JSON: {exc}") from exc
-    return catalog_from_document(document)
+        if isinstance(body, str):
+            text = body
+        else:
+            text = body.decode(json.detect_encoding(body), "surrogatepass")
+        return _scan_root(text)
+    except (ValueError, UnicodeDecodeError, StopIteration, IndexError):
+        return None
 
 
-def catalog_from_document(document: Any) -> Catalog:
+def _scan_root(text: str) -> tuple[dict[str, Any], list[str] | None] | None:
+    scan, skip = _SCAN, _SKIP
+    at = skip(text, 0).end()
+    if text[at] != "{":
+        return None
+    document: dict[str, Any] = {}
+    item_texts: list[str] | None = None
+    at = skip(text, at + 1).end()
+    if text[at] == "}":
+        at += 1
+    else:
+        while True:
+            if text[at] != '"':
+                return None
+            key, at = scan(text, at)
+            at = skip(text, at).end()
+            if key in document or text[at] != ":":
+                return None  # a repeated key: json.loads keeps the last one
+            at = skip(text, at + 1).end()
+            if key == "models" and text[at] == "[":
+                document[key], item_texts, at = _scan_list(text, at)
+            else:
+                document[key], at = scan(text, at)
+            at = skip(text, at).end()
+            if text[at] == "}":
+                at += 1
+                break
+            if text[at] != ",":
+                return None
+            at = skip(text, at + 1).end()
+    if skip(text, at).end() != len(text):
+        return None  # data after the root object
+    return document, item_texts
+
+
+def _scan_list(text: str, at: int) -> tuple[list[Any], list[str], int]:
+    """The list starting at text[at] == '[', each element's text, and the end."""
+    scan, skip = _SCAN, _SKIP
+    values: list[Any] = []
+    texts: list[str] = []
+    at = skip(text, at + 1).end()
+    if text[at] == "]":
+        return values, texts, at + 1
+    while True:
+        value, end = scan(text, at)
+        values.append(value)
+        texts.append(text[at:end])
+        at = skip(text, end).end()
+        if text[at] == "]":
+            return values, texts, at + 1
+        if text[at] != ",":
+            raise ValueError("expected ',' or ']'")
+        at = skip(text, at + 1).end()
+
+
+def catalog_from_document(document: Any, item_texts: Sequence[str] | None = None) -> Catalog:
+    """Validate a parsed body; `item_texts`, when known, is each item's JSON text."""
     if not isinstance(document, dict):
         raise PayloadError(f"response is not a JSON object but {_json_type(document)}")
     models = document.get("models")
@@ -97,7 +177,8 @@ def catalog_from_document(document: Any) -> Catalog:
     items: list[CatalogItem] = []
     first_index: dict[str, int] = {}
     for index, raw_item in enumerate(models):
-        item = normalize_item(raw_item, index=index, hoisted=hoisted)
+        raw_json = None if item_texts is None else item_texts[index]
+        item = normalize_item(raw_item, index=index, hoisted=hoisted, raw_json=raw_json)
         if item.name in first_index:
             raise PayloadError(
                 f"models[{index}] ({item.name!r}): name is listed twice "
@@ -114,9 +195,16 @@ _OPTIONAL_TEXT = ("label", "type", "provider")
 
 
 def normalize_item(
-    raw_item: Any, *, index: int | None = None, hoisted: Mapping[str, str] | None = None
+    raw_item: Any,
+    *,
+    index: int | None = None,
+    hoisted: Mapping[str, str] | None = None,
+    raw_json: str | None = None,
 ) -> CatalogItem:
-    """Validate one item and build its normalised form (the hot path of a sync)."""
+    """Validate one item and build its normalised form (the hot path of a sync).
+
+    `raw_json` is the item's text as received, when the caller has it; it is
+    kept unless hoisted filters add fields, else the item is serialised."""
     if type(raw_item) is not dict:
         raise PayloadError(f"{_where(index)}: must be a JSON object, got {_json_type(raw_item)}")
     name = raw_item.get("name")
@@ -129,6 +217,7 @@ def normalize_item(
         missing = {k: v for k, v in hoisted.items() if raw_item.get(k) is None}
         if missing:
             raw = {**raw_item, **missing}
+            raw_json = None
     get = raw.get
     cost = get("base_cost", _MISSING)
     if cost is _MISSING:
@@ -146,28 +235,29 @@ def normalize_item(
         tags = []
     elif type(tags) is not list or any(type(t) is not str for t in tags):
         _reject(index, name, "tags", tags, "a list of strings")
-    raw_json = _CANONICAL_TEXT.encode(raw)
+    if raw_json is None:
+        raw_json = _COMPACT_TEXT.encode(raw)
     return CatalogItem(
-        name=name,
-        label=label,
-        type=kind,
-        provider=provider,
-        base_cost=float(cost),
-        has_audio=has_audio,
-        capabilities=capabilities,
-        tags=tuple(tags),
-        raw=raw,
-        raw_json=raw_json,
-        content_hash=hashlib.sha256(raw_json.encode()).hexdigest(),
+        name,
+        label,
+        kind,
+        provider,
+        float(cost),
+        has_audio,
+        capabilities,
+        tuple(tags),
+        raw,
+        raw_json,
+        hashlib.sha256(raw_json.encode("utf-8", "surrogatepass")).hexdigest(),
     )
 
 
-# The content hash is the SHA-256 of the item as sorted-key JSON. It only decides
-# which models get a field-by-field comparison (diff.field_changes, which is
-# authoritative), so it must see every real change and may see a change that is
-# not one (a list in another order, 8 vs 8.0): such a model's row is rewritten,
-# and no change is logged.
-_CANONICAL_TEXT = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+# The content hash is the SHA-256 of the item's JSON text as received. It only
+# decides which models get a field-by-field comparison (diff.field_changes, which
+# is authoritative), so it must see every real change and may see a change that
+# is not one (keys in another order, other spacing, 8 vs 8.0): such a model's row
+# is rewritten, and no change is logged.
+_COMPACT_TEXT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
 def _optional_fields(
@@ -257,6 +347,12 @@ def capability_text(value: Any) -> str | None:
 
 def _reject_constant(token: str) -> Any:
     raise ValueError(f"{token} is not valid JSON")
+
+
+# The C scanner behind json.loads: (value, end) for the JSON value at an index.
+_SCAN: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder(
+    parse_constant=_reject_constant
+).scan_once  # type: ignore[attr-defined]
 
 
 def _is_int(value: Any) -> bool:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import json
 
 import pytest
 from conftest import model
+from hypothesis import given
+from hypothesis import strategies as st
 
 from catalog_sync.errors import PayloadError
 from catalog_sync.payload import (
+    _scan_document,
     canonical_json,
     capability_rows,
     catalog_from_document,
@@ -73,10 +77,78 @@ def test_hash_sees_every_real_change() -> None:
         assert normalize_item(changed).content_hash != base.content_hash
 
 
-def test_hash_is_of_the_sorted_key_json_that_is_stored() -> None:
-    item = normalize_item({"name": "a", "base_cost": 1, "b": [2, 1], "a": None})
-    assert item.raw_json == '{"a":null,"b":[2,1],"base_cost":1,"name":"a"}'
-    assert item.content_hash == hashlib.sha256(item.raw_json.encode()).hexdigest()
+def test_each_item_keeps_its_text_as_received_and_the_hash_covers_it() -> None:
+    body = (
+        '{"count": 2, "models": [ {"name": "a", "base_cost": 1, "b": [2, 1]} ,\n'
+        '{"name":"b","base_cost":2}]}'
+    )
+    a, b = parse_catalog(body.encode()).items
+    assert a.raw_json == '{"name": "a", "base_cost": 1, "b": [2, 1]}'
+    assert b.raw_json == '{"name":"b","base_cost":2}'
+    assert a.content_hash == hashlib.sha256(a.raw_json.encode()).hexdigest()
+
+
+def test_an_item_given_hoisted_fields_or_without_its_text_is_serialised() -> None:
+    (item,) = parse_catalog(b'{"type": "video", "models": [{"name": "a", "base_cost": 1}]}').items
+    assert item.raw_json == '{"name":"a","base_cost":1,"type":"video"}'
+    assert normalize_item({"name": "é", "base_cost": 1}).raw_json == '{"name":"é","base_cost":1}'
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=8,
+)
+SPACES = st.text(" \t\n\r", max_size=2)
+
+
+@st.composite
+def documents(draw: st.DrawFn) -> str:
+    """Root objects in any key order and spacing, `models` a list or not, sometimes broken."""
+    space = lambda: draw(SPACES)  # noqa: E731
+    entries = draw(st.dictionaries(st.text(max_size=5), JSON_VALUES, max_size=3))
+    if draw(st.booleans()):
+        entries["models"] = draw(st.lists(JSON_VALUES | st.just({"name": "a"}), max_size=4))
+    indent = draw(st.sampled_from([None, 1]))
+    parts = [
+        f"{space()}{json.dumps(k)}{space()}:{space()}{json.dumps(v, indent=indent)}{space()}"
+        for k, v in entries.items()
+    ]
+    text = f"{space()}{{{','.join(parts) or space()}}}{space()}"
+    damage = draw(st.sampled_from(["", "", "", "extra", "comma", "repeat", "nan", "cut"]))
+    if damage == "extra":
+        text += "{}"
+    elif damage == "comma" and parts:
+        text = text.replace("]", ",]", 1)
+    elif damage == "repeat" and parts:
+        text = text.replace("{", "{" + parts[0] + ",", 1)
+    elif damage == "nan":
+        text = text.replace("null", "NaN", 1)
+    elif damage == "cut":
+        text = text[: draw(st.integers(0, len(text)))]
+    return text
+
+
+@given(documents())
+def test_the_item_scanner_agrees_with_json_loads(text: str) -> None:
+    """Whenever the fast scanner answers, it answers what json.loads does, and each
+    item's text parses back to that item; otherwise json.loads decides."""
+    scanned = _scan_document(text.encode())
+    try:
+        expected = json.loads(text, parse_constant=_reject)
+    except ValueError:
+        assert scanned is None
+        return
+    if scanned is None:
+        return
+    document, item_texts = scanned
+    assert document == expected
+    if item_texts is not None:
+        assert [json.loads(t) for t in item_texts] == expected["models"]
+
+
+def _reject(token: str) -> None:
+    raise ValueError(token)
 
 
 def test_the_field_comparison_ignores_integral_float_spelling() -> None:

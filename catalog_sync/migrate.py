@@ -2,10 +2,17 @@
 
 `ensure_schema` is what `sync` calls on every run: it reads the current
 revision with one query and imports alembic only when there is work to do.
+A new, empty SQLite database is created from `sqlite_schema.sql` instead:
+the same migrations rendered by alembic's offline mode (`render_sql`), which a
+test keeps identical to what `upgrade` does, run in one transaction without
+importing alembic at all.
 """
 
 from __future__ import annotations
 
+import io
+import sys
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -68,10 +75,56 @@ def downgrade(engine: Engine, revision: str) -> None:
 
 def ensure_schema(engine: Engine) -> bool:
     """Bring the schema to the newest migration; True when something was applied."""
-    if current_revision(engine) == HEAD_REVISION:
+    revision = current_revision(engine)
+    if revision == HEAD_REVISION:
         return False
+    if revision is None and engine.dialect.name == "sqlite" and _create_fresh_sqlite(engine):
+        return True
     upgrade(engine)
     return True
+
+
+SQLITE_SCRIPT = "sqlite_schema.sql"
+
+
+def _create_fresh_sqlite(engine: Engine) -> bool:
+    """Run the rendered migrations on a database with no tables; False if it has some."""
+    script = resources.files("catalog_sync").joinpath(SQLITE_SCRIPT).read_text()
+    with engine.connect() as connection:
+        if connection.exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar_one():
+            return False
+        dbapi_connection = connection.connection.driver_connection
+        assert dbapi_connection is not None
+        try:
+            # executescript runs the statements as written: one transaction.
+            dbapi_connection.executescript(f"BEGIN IMMEDIATE;\n{script}\nCOMMIT;")
+        except BaseException:
+            dbapi_connection.rollback()
+            raise
+    return True
+
+
+def render_sql(dialect_name: str) -> str:
+    """The migrations up to head as one SQL script (alembic's offline mode)."""
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+
+    buffer = io.StringIO()
+    config = AlembicConfig(output_buffer=buffer)
+    config.set_main_option("script_location", str(migrations_dir()))
+    config.attributes["dialect_name"] = dialect_name
+    command.upgrade(config, "head", sql=True)
+    header = (
+        "-- The migrations up to head, rendered by alembic's offline mode for a new\n"
+        f"-- {dialect_name} database. Generated: python -m catalog_sync.migrate\n\n"
+    )
+    return header + buffer.getvalue()
+
+
+if __name__ == "__main__":  # regenerate the script after adding a migration
+    target = Path(__file__).with_name(SQLITE_SCRIPT)
+    target.write_text(render_sql("sqlite"))
+    print(f"wrote {target}", file=sys.stderr)
 
 
 def check(engine: Engine) -> None:

@@ -1,4 +1,9 @@
-"""Alembic environment: the engine comes from catalog-sync, never from an ini file."""
+"""Alembic environment: the engine comes from catalog-sync, never from an ini file.
+
+Offline mode (`sql=True`) renders the migrations as a SQL script for a dialect
+given in `config.attributes["dialect_name"]`: catalog-sync creates a new
+SQLite database from that script (see catalog_sync.migrate.create_fresh).
+"""
 
 from __future__ import annotations
 
@@ -7,15 +12,26 @@ from alembic import context
 from catalog_sync.schema import Base
 
 config = context.config
-engine = config.attributes["engine"]
 
-with engine.connect() as connection:
+if context.is_offline_mode():
     context.configure(
-        connection=connection,
+        dialect_name=config.attributes["dialect_name"],
         target_metadata=Base.metadata,
-        render_as_batch=engine.dialect.name == "sqlite",
-        compare_type=True,
+        render_as_batch=config.attributes["dialect_name"] == "sqlite",
+        literal_binds=True,
+        transactional_ddl=False,
     )
     with context.begin_transaction():
         context.run_migrations()
-    connection.commit()
+else:
+    engine = config.attributes["engine"]
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=Base.metadata,
+            render_as_batch=engine.dialect.name == "sqlite",
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+        connection.commit()

@@ -1,0 +1,208 @@
+-- The migrations up to head, rendered by alembic's offline mode for a new
+-- sqlite database. Generated: python -m catalog_sync.migrate
+
+CREATE TABLE alembic_version (
+    version_num VARCHAR(32) NOT NULL, 
+    CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)
+);
+
+-- Running upgrade  -> 0001
+
+CREATE TABLE models (
+    id INTEGER NOT NULL, 
+    name VARCHAR(255) NOT NULL, 
+    label TEXT, 
+    type VARCHAR(64), 
+    provider VARCHAR(64), 
+    base_cost FLOAT NOT NULL, 
+    has_audio BOOLEAN, 
+    raw JSON NOT NULL, 
+    content_hash VARCHAR(64) NOT NULL, 
+    first_seen_at DATETIME NOT NULL, 
+    removed_at DATETIME, 
+    CONSTRAINT pk_models PRIMARY KEY (id), 
+    CONSTRAINT uq_models_name UNIQUE (name)
+);
+
+CREATE TABLE sync_runs (
+    id INTEGER NOT NULL, 
+    started_at DATETIME NOT NULL, 
+    finished_at DATETIME, 
+    observed_at DATETIME, 
+    status VARCHAR(16) NOT NULL, 
+    "trigger" VARCHAR(32) NOT NULL, 
+    models_seen INTEGER, 
+    models_added INTEGER, 
+    models_updated INTEGER, 
+    models_removed INTEGER, 
+    models_restored INTEGER, 
+    price_changes INTEGER, 
+    error TEXT, 
+    CONSTRAINT pk_sync_runs PRIMARY KEY (id)
+);
+
+CREATE INDEX ix_sync_runs_status_finished_at ON sync_runs (status, finished_at);
+
+CREATE TABLE tags (
+    id INTEGER NOT NULL, 
+    name VARCHAR(255) NOT NULL, 
+    CONSTRAINT pk_tags PRIMARY KEY (id), 
+    CONSTRAINT uq_tags_name UNIQUE (name)
+);
+
+CREATE TABLE capabilities (
+    model_id INTEGER NOT NULL, 
+    name VARCHAR(255) NOT NULL, 
+    position INTEGER NOT NULL, 
+    value TEXT, 
+    CONSTRAINT pk_capabilities PRIMARY KEY (model_id, name, position), 
+    CONSTRAINT fk_capabilities_model_id_models FOREIGN KEY(model_id) REFERENCES models (id) ON DELETE CASCADE
+)
+ WITHOUT ROWID;
+
+CREATE INDEX ix_capabilities_name_value ON capabilities (name, value);
+
+CREATE TABLE catalog_changes (
+    id INTEGER NOT NULL, 
+    sync_run_id INTEGER NOT NULL, 
+    model_id INTEGER NOT NULL, 
+    changed_at DATETIME NOT NULL, 
+    kind VARCHAR(16) NOT NULL, 
+    field VARCHAR(255), 
+    old_value JSON, 
+    new_value JSON, 
+    CONSTRAINT pk_catalog_changes PRIMARY KEY (id), 
+    CONSTRAINT fk_catalog_changes_model_id_models FOREIGN KEY(model_id) REFERENCES models (id) ON DELETE CASCADE, 
+    CONSTRAINT fk_catalog_changes_sync_run_id_sync_runs FOREIGN KEY(sync_run_id) REFERENCES sync_runs (id)
+);
+
+CREATE INDEX ix_catalog_changes_changed_at ON catalog_changes (changed_at);
+
+CREATE INDEX ix_catalog_changes_model_id_changed_at ON catalog_changes (model_id, changed_at);
+
+CREATE TABLE cost_history (
+    id INTEGER NOT NULL, 
+    model_id INTEGER NOT NULL, 
+    base_cost FLOAT NOT NULL, 
+    valid_from DATETIME NOT NULL, 
+    valid_to DATETIME, 
+    sync_run_id INTEGER NOT NULL, 
+    CONSTRAINT pk_cost_history PRIMARY KEY (id), 
+    CONSTRAINT fk_cost_history_model_id_models FOREIGN KEY(model_id) REFERENCES models (id) ON DELETE CASCADE, 
+    CONSTRAINT fk_cost_history_sync_run_id_sync_runs FOREIGN KEY(sync_run_id) REFERENCES sync_runs (id)
+);
+
+CREATE INDEX ix_cost_history_model_id_valid_from ON cost_history (model_id, valid_from);
+
+CREATE INDEX ix_cost_history_valid_from ON cost_history (valid_from);
+
+CREATE UNIQUE INDEX uq_cost_history_open_period ON cost_history (model_id) WHERE valid_to IS NULL;
+
+CREATE TABLE model_tags (
+    model_id INTEGER NOT NULL, 
+    tag_id INTEGER NOT NULL, 
+    CONSTRAINT pk_model_tags PRIMARY KEY (model_id, tag_id), 
+    CONSTRAINT fk_model_tags_model_id_models FOREIGN KEY(model_id) REFERENCES models (id) ON DELETE CASCADE, 
+    CONSTRAINT fk_model_tags_tag_id_tags FOREIGN KEY(tag_id) REFERENCES tags (id) ON DELETE CASCADE
+)
+ WITHOUT ROWID;
+
+CREATE INDEX ix_model_tags_tag_id ON model_tags (tag_id);
+
+INSERT INTO alembic_version (version_num) VALUES ('0001') RETURNING version_num;
+
+-- Running upgrade 0001 -> 0002
+
+ALTER TABLE sync_runs ADD COLUMN notified_at DATETIME;
+
+ALTER TABLE sync_runs ADD COLUMN notify_error TEXT;
+
+UPDATE alembic_version SET version_num='0002' WHERE alembic_version.version_num = '0001';
+
+-- Running upgrade 0002 -> 0003
+
+CREATE INDEX ix_sync_runs_status_observed_at ON sync_runs (status, observed_at);
+
+CREATE VIEW current_models AS
+SELECT
+    m.id AS model_id,
+    m.name,
+    m.label,
+    m.type,
+    m.provider,
+    m.base_cost,
+    m.has_audio,
+    (SELECT group_concat(x.v, ',') FROM (SELECT t.name AS v FROM model_tags mt JOIN tags t ON t.id = mt.tag_id WHERE mt.model_id = m.id ORDER BY v) AS x) AS tags,
+    (SELECT group_concat(x.v, ',') FROM (SELECT c.value AS v, c.position AS position FROM capabilities c WHERE c.model_id = m.id AND c.name = 'supported_aspect_ratios' ORDER BY position) AS x) AS supported_aspect_ratios,
+    (SELECT c.value FROM capabilities c WHERE c.model_id = m.id AND c.name = 'default_aspect_ratio' AND c.position = 0) AS default_aspect_ratio,
+    (SELECT group_concat(x.v, ',') FROM (SELECT c.value AS v, c.position AS position FROM capabilities c WHERE c.model_id = m.id AND c.name = 'supported_resolutions' ORDER BY position) AS x) AS supported_resolutions,
+    (SELECT c.value FROM capabilities c WHERE c.model_id = m.id AND c.name = 'default_resolution' AND c.position = 0) AS default_resolution,
+    (SELECT group_concat(x.v, ',') FROM (SELECT c.value AS v, c.position AS position FROM capabilities c WHERE c.model_id = m.id AND c.name = 'supported_durations' ORDER BY position) AS x) AS supported_durations,
+    CAST((SELECT c.value FROM capabilities c WHERE c.model_id = m.id AND c.name = 'default_duration' AND c.position = 0) AS INTEGER) AS default_duration,
+    CAST((SELECT c.value FROM capabilities c WHERE c.model_id = m.id AND c.name = 'min_images' AND c.position = 0) AS INTEGER) AS min_images,
+    CAST((SELECT c.value FROM capabilities c WHERE c.model_id = m.id AND c.name = 'max_images' AND c.position = 0) AS INTEGER) AS max_images,
+    m.first_seen_at
+FROM models m
+WHERE m.removed_at IS NULL;
+
+CREATE VIEW price_changes AS
+WITH periods AS (
+    SELECT
+        ch.model_id,
+        ch.base_cost,
+        ch.valid_from,
+        ch.sync_run_id,
+        LAG(ch.base_cost) OVER w AS old_cost,
+        LAG(ch.valid_from) OVER w AS old_from,
+        LAG(ch.valid_to) OVER w AS old_to
+    FROM cost_history ch
+    WINDOW w AS (PARTITION BY ch.model_id ORDER BY ch.valid_from, ch.id)
+)
+SELECT
+    p.model_id,
+    m.name,
+    m.provider,
+    m.type,
+    p.old_cost,
+    p.base_cost AS new_cost,
+    ROUND(CAST(p.base_cost - p.old_cost AS NUMERIC), 6) AS delta,
+    CASE WHEN p.old_cost <> 0
+        THEN ROUND(CAST(100 * (p.base_cost - p.old_cost) / p.old_cost AS NUMERIC), 2)
+    END AS pct_change,
+    p.valid_from AS changed_at,
+    p.sync_run_id,
+    (
+        SELECT MAX(r.observed_at) FROM sync_runs r
+        WHERE r.status = 'success' AND r.observed_at >= p.old_from AND r.observed_at < p.old_to
+    ) AS previous_observed_at
+FROM periods p
+JOIN models m ON m.id = p.model_id
+WHERE p.old_cost IS NOT NULL AND p.old_cost <> p.base_cost;
+
+UPDATE alembic_version SET version_num='0003' WHERE alembic_version.version_num = '0002';
+
+-- Running upgrade 0003 -> 0004
+
+CREATE TABLE payloads (
+    sha256 VARCHAR(64) NOT NULL, 
+    first_seen_at DATETIME NOT NULL, 
+    size BIGINT NOT NULL, 
+    stored_size BIGINT NOT NULL, 
+    body BLOB NOT NULL, 
+    CONSTRAINT pk_payloads PRIMARY KEY (sha256)
+);
+
+CREATE INDEX ix_payloads_first_seen_at ON payloads (first_seen_at);
+
+ALTER TABLE sync_runs ADD COLUMN payload_sha256 VARCHAR(64);
+
+CREATE INDEX ix_sync_runs_payload_sha256 ON sync_runs (payload_sha256);
+
+UPDATE alembic_version SET version_num='0004' WHERE alembic_version.version_num = '0003';
+
+-- Running upgrade 0004 -> 0005
+
+CREATE INDEX ix_models_name_content_hash_base_cost_removed_at ON models (name, content_hash, base_cost, removed_at);
+
+UPDATE alembic_version SET version_num='0005' WHERE alembic_version.version_num = '0004';
+

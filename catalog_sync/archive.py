@@ -30,22 +30,25 @@ def sha256_of(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
-def archive_body(session: Session, body: bytes, *, seen_at: dt.datetime) -> str:
-    """Store `body` unless its SHA-256 is already archived; return the SHA-256."""
-    sha = sha256_of(body)
-    if session.scalar(select(Payload.sha256).where(Payload.sha256 == sha)) is None:
-        stored = gzip.compress(body, compresslevel=COMPRESS_LEVEL, mtime=0)
-        session.add(
-            Payload(
-                sha256=sha,
-                first_seen_at=seen_at,
-                size=len(body),
-                stored_size=len(stored),
-                body=stored,
-            )
+def compress(body: bytes) -> bytes:
+    """The stored form of a body (zlib lets other threads run while it works)."""
+    return gzip.compress(body, compresslevel=COMPRESS_LEVEL, mtime=0)
+
+
+def has_body(session: Session, sha: str) -> bool:
+    return session.scalar(select(Payload.sha256).where(Payload.sha256 == sha)) is not None
+
+
+def store_body(
+    session: Session, sha: str, body: bytes, stored: bytes, *, seen_at: dt.datetime
+) -> None:
+    """Archive `body` (whose SHA-256 is `sha`) in its compressed form `stored`."""
+    session.add(
+        Payload(
+            sha256=sha, first_seen_at=seen_at, size=len(body), stored_size=len(stored), body=stored
         )
-        session.flush()
-    return sha
+    )
+    session.flush()
 
 
 def last_applied(session: Session) -> tuple[str | None, int] | None:

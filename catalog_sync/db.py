@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import socket
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
@@ -25,6 +27,8 @@ from catalog_sync.errors import LockBusy, StoreError, UsageError
 # pg_try_advisory_lock key: the ASCII bytes of "catalog1"; PostgreSQL shows it in
 # pg_locks as classid (high 32 bits) and objid (low 32 bits).
 ADVISORY_LOCK_KEY = 0x6361_7461_6C6F_6731
+
+log = logging.getLogger(__name__)
 
 
 def parse_url(url: str) -> URL:
@@ -82,6 +86,49 @@ def _sqlite_engine(url: URL) -> Engine:
         connection.exec_driver_sql("BEGIN")
 
     return engine
+
+
+@contextlib.contextmanager
+def first_load_connection(engine: Engine) -> Iterator[Engine | Connection]:
+    """What to write a large first load through: on a SQLite file whose `models`
+    table is empty, a connection set for bulk loading; otherwise the engine.
+
+    The transaction then goes through a rollback journal instead of the WAL (each
+    page written once, no checkpoint copying them again) with synchronous=FULL,
+    and without checking foreign keys row by row: every row of a first load
+    refers to a model id the same transaction has just read back. Both settings
+    are restored afterwards, whatever happened. Call it under the run lock.
+    """
+    if sqlite_path(engine) is None:
+        yield engine
+        return
+    with engine.connect() as connection:
+        raw = connection.connection.driver_connection
+        assert raw is not None
+        if raw.execute("SELECT 1 FROM models LIMIT 1").fetchone() is not None:
+            yield connection
+            return
+        raw.execute("PRAGMA foreign_keys=OFF")
+        raw.execute("PRAGMA synchronous=FULL")
+        _set_journal_mode(raw, "DELETE")
+        try:
+            yield connection
+        finally:
+            if connection.in_transaction():
+                connection.rollback()
+            _set_journal_mode(raw, "WAL")
+            raw.execute("PRAGMA synchronous=NORMAL")
+            raw.execute("PRAGMA foreign_keys=ON")
+
+
+def _set_journal_mode(raw: sqlite3.Connection, mode: str) -> None:
+    """Leaving WAL needs the only connection to the file: with another one open
+    (an analyst's shell), the load simply stays in WAL mode; and every new
+    connection sets WAL again anyway."""
+    try:
+        raw.execute(f"PRAGMA journal_mode={mode}")
+    except sqlite3.OperationalError as exc:
+        log.debug("journal_mode stays: %s", exc)
 
 
 def sqlite_path(engine: Engine) -> Path | None:

@@ -17,6 +17,7 @@ import itertools
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -26,7 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from catalog_sync import archive, migrate, store
-from catalog_sync.db import masked, run_lock, sqlite_path
+from catalog_sync.db import first_load_connection, masked, run_lock, sqlite_path
 from catalog_sync.diff import (
     ChangeSet,
     PreviousModel,
@@ -266,29 +267,44 @@ def _receive(
     clock: Clock,
     archive_only: bool = False,
 ) -> SyncResult:
-    """Archive the body (kept even if the run fails), then validate and apply it.
+    """Archive the body (kept even if it is invalid or the run fails), validate it,
+    then apply it.
 
     A body identical to the one the current state was built from changes
     nothing, so it is recorded as a successful run without being parsed again.
     """
     moment = observed_at if observed_at is not None else clock()
+    sha = archive.sha256_of(body)
     with Session(engine) as session, session.begin():
-        sha = archive.archive_body(session, body, seen_at=clock())
-        archive.link_run(session, run_id, sha)
+        archived = archive.has_body(session, sha)
         last = None if archive_only else archive.last_applied(session)
         if last is not None and last[0] == sha:
+            if not archived:  # pruned since
+                archive.store_body(session, sha, body, archive.compress(body), seen_at=clock())
+            archive.link_run(session, run_id, sha)
             unchanged = ChangeSet(models_seen=last[1])
             _record_success(session, run_id, unchanged, observed_at=moment, clock=clock)
             log.info("payload %s is the one the current state was built from", sha[:12])
             return SyncResult(run_id, moment, unchanged, payload_sha256=sha)
-    started = time.perf_counter()
-    catalog = parse_catalog(body)
+    # The archive's compression runs on another core while this one validates;
+    # the body is archived whether or not it turns out valid.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        stored = None if archived else pool.submit(archive.compress, body)
+        started = time.perf_counter()
+        try:
+            catalog = parse_catalog(body)
+            validated_in = time.perf_counter() - started
+        finally:
+            with Session(engine) as session, session.begin():
+                if stored is not None:
+                    archive.store_body(session, sha, body, stored.result(), seen_at=clock())
+                archive.link_run(session, run_id, sha)
     log.info(
         "payload %s: %d bytes, %d models, validated in %.2f s",
         sha[:12],
         len(body),
         len(catalog.items),
-        time.perf_counter() - started,
+        validated_in,
     )
     if archive_only:
         with Session(engine) as session, session.begin():
@@ -310,7 +326,12 @@ def _apply(
     policy: Policy,
     clock: Clock,
 ) -> ChangeSet:
-    with Session(engine) as session, session.begin():
+    bulk = len(catalog.items) >= store.BULK_LOAD_MODELS
+    with (
+        first_load_connection(engine) if bulk else contextlib.nullcontext(engine) as bind,
+        Session(bind) as session,
+        session.begin(),
+    ):
         newest = store.newest_recorded_time(session)
         if newest is not None and observed_at < newest:
             raise RunFailed(

@@ -118,6 +118,14 @@ def indexes_deferred(session: Session, models: Sequence[type[Base]]) -> Iterator
     log.debug("%d indexes built in %.2f s", len(indexes), time.perf_counter() - started)
 
 
+def db_value(session: Session, model: type[Base], column: str, value: Any) -> Any:
+    """`value` converted by the column's type as a bind parameter would be (once
+    for a value every row shares, like the run's observation time)."""
+    dialect = session.connection().dialect
+    processor = _table(model).c[column].type.dialect_impl(dialect).bind_processor(dialect)
+    return value if processor is None else processor(value)
+
+
 def _table(model: type[Base]) -> Table:
     return Base.metadata.tables[model.__tablename__]
 

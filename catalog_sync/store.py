@@ -7,7 +7,10 @@ per kind of change. Nothing here issues a query per model.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import chain
+from operator import attrgetter, itemgetter
 from typing import Any, TypeVar
 
 from sqlalchemy import delete, func, insert, select, update
@@ -93,18 +96,28 @@ def _is_empty(session: Session) -> bool:
 
 
 def _apply(session: Session, changes: ChangeSet, *, observed_at: dt.datetime, run_id: int) -> None:
-    ids = _insert_models(session, changes.added, observed_at)
+    # Rows go in key order: new models get their ids in name order (the unique
+    # index on name grows at its end), and every per-model row follows model ids
+    # (the WITHOUT ROWID tables grow at their end too), ~15% faster at 100k.
+    new_models = sorted(changes.added, key=attrgetter("name"))
+    ids = _insert_models(session, new_models, observed_at)
     _rewrite_models(session, changes.rewritten)
     _mark_removed(session, changes.removed_ids, observed_at)
-    added = [(ids[item.name], item) for item in changes.added]
+    added = [(ids[item.name], item) for item in new_models]
     new_capabilities = [m for m in changes.rewritten if m[0] in changes.capabilities_changed]
-    _replace_capabilities(session, sorted(changes.capabilities_changed), added + new_capabilities)
+    _replace_capabilities(
+        session, sorted(changes.capabilities_changed), _by_id(added + new_capabilities)
+    )
     new_tags = [m for m in changes.rewritten if m[0] in changes.tags_changed]
-    _replace_tags(session, sorted(changes.tags_changed), added + new_tags)
+    _replace_tags(session, sorted(changes.tags_changed), _by_id(added + new_tags))
     _close_periods(session, changes.periods_closed, observed_at)
-    opened = [(ids[item.name], item.base_cost) for item in changes.added]
+    opened = [(ids[item.name], item.base_cost) for item in new_models]
     _open_periods(session, opened + changes.periods_opened, observed_at, run_id)
     _log_changes(session, changes, ids, observed_at, run_id)
+
+
+def _by_id(models: list[tuple[int, CatalogItem]]) -> list[tuple[int, CatalogItem]]:
+    return sorted(models, key=itemgetter(0))
 
 
 MODEL_COLUMNS = (
@@ -117,6 +130,12 @@ MODEL_COLUMNS = (
     "raw",
     "content_hash",
 )
+
+
+# Columns whose values the store passes already in the driver's form: the raw
+# JSON text, float costs, bool flags, and timestamps converted once per run
+# (bulk.db_value). Bulk writes then hand the rows to the driver untouched.
+MODEL_PREPARED = ("raw", "base_cost", "has_audio", "first_seen_at", "removed_at")
 
 
 def _model_values(item: CatalogItem) -> tuple[Any, ...]:
@@ -139,12 +158,13 @@ def _insert_models(
     if not added:
         return {}
     before = session.scalar(select(func.max(Model.id))) or 0
+    first_seen = bulk.db_value(session, Model, "first_seen_at", observed_at)
     bulk.insert_rows(
         session,
         Model,
         (*MODEL_COLUMNS, "first_seen_at"),
-        ((*_model_values(item), observed_at) for item in added),
-        prepared=("raw",),
+        ((*_model_values(item), first_seen) for item in added),
+        prepared=MODEL_PREPARED,
     )
     ids = dict(session.execute(select(Model.name, Model.id).where(Model.id > before)).all())
     if len(ids) != len(added):
@@ -158,7 +178,7 @@ def _rewrite_models(session: Session, rewritten: Sequence[tuple[int, CatalogItem
         Model,
         (*MODEL_COLUMNS, "removed_at"),
         ((*_model_values(item), None, model_id) for model_id, item in rewritten),
-        prepared=("raw",),
+        prepared=MODEL_PREPARED,
     )
 
 
@@ -175,10 +195,8 @@ def _replace_capabilities(
         session,
         Capability,
         ("model_id", "name", "position", "value"),
-        (
-            row
-            for model_id, item in current
-            for row in model_capability_rows(model_id, item.capabilities)
+        chain.from_iterable(
+            model_capability_rows(model_id, item.capabilities) for model_id, item in current
         ),
     )
 
@@ -229,11 +247,13 @@ def _open_periods(
     observed_at: dt.datetime,
     run_id: int,
 ) -> None:
+    valid_from = bulk.db_value(session, CostPeriod, "valid_from", observed_at)
     bulk.insert_rows(
         session,
         CostPeriod,
         ("model_id", "base_cost", "valid_from", "sync_run_id"),
-        ((model_id, cost, observed_at, run_id) for model_id, cost in periods),
+        ((model_id, cost, valid_from, run_id) for model_id, cost in periods),
+        prepared=("base_cost", "valid_from"),
     )
 
 
@@ -244,6 +264,7 @@ def _log_changes(
     observed_at: dt.datetime,
     run_id: int,
 ) -> None:
+    changed_at = bulk.db_value(session, CatalogChange, "changed_at", observed_at)
     bulk.insert_rows(
         session,
         CatalogChange,
@@ -252,15 +273,21 @@ def _log_changes(
             (
                 run_id,
                 change.model_id if change.model_id is not None else ids[change.name],
-                observed_at,
+                changed_at,
                 change.kind,
                 change.field,
-                change.old_value,
-                change.new_value,
+                _json_text(change.old_value),
+                _json_text(change.new_value),
             )
             for change in changes.changes
         ),
+        prepared=("changed_at", "old_value", "new_value"),
     )
+
+
+def _json_text(value: Any) -> str | None:
+    """What the JSON columns' own bind processor sends (none_as_null: None is NULL)."""
+    return None if value is None else json.dumps(value)
 
 
 def _delete_models_rows(

@@ -199,6 +199,11 @@ class Bench:
                 self.sample(22, "small_sync").add(*self.sync(db, config))
             wall, rss, _ = measure([*self.cli, "--help"])
             self.sample(0, "help").add(wall, rss)
+            # How fast this machine is right now: the interpreter, and the stack's imports.
+            wall, rss, _ = measure([self.python, "-c", "pass"])
+            self.sample(0, "python").add(wall, rss)
+            wall, rss, _ = measure([self.python, "-c", "import sqlalchemy.orm, httpx"])
+            self.sample(0, "imports").add(wall, rss)
 
     def run_history(self) -> dict[str, Any]:
         """5,000 runs of a 100-model catalog, ~2% of prices changing per run."""
@@ -369,6 +374,12 @@ def report(bench: Bench, history: dict[str, Any] | None) -> str:
         help_ = r[(0, "help")]
         targets.append(
             ("`catalog-sync --help` <= 0.2 s", f"{help_.median:.3f} s", help_.median <= 0.2)
+        )
+        lines.insert(
+            2,
+            f"This machine during the run: `python -c pass` {r[(0, 'python')].median:.2f} s; "
+            f"`python -c 'import sqlalchemy.orm, httpx'` (the stack's imports, which every "
+            f"sync pays) {r[(0, 'imports')].median:.2f} s.",
         )
     if history:
         for name, (seconds, rows) in history["timings"].items():

@@ -192,6 +192,11 @@ def catalog_from_document(document: Any, item_texts: Sequence[str] | None = None
 _MISSING = object()
 _KNOWN = frozenset(KNOWN_FIELDS)
 _OPTIONAL_TEXT = ("label", "type", "provider")
+# The types each optional field may have (None: absent or null).
+_TEXT = frozenset({str, type(None)})
+_FLAG = frozenset({bool, type(None)})
+_OBJECT = frozenset({dict, type(None)})
+_LIST = frozenset({list, type(None)})
 
 
 def normalize_item(
@@ -208,7 +213,7 @@ def normalize_item(
     if type(raw_item) is not dict:
         raise PayloadError(f"{_where(index)}: must be a JSON object, got {_json_type(raw_item)}")
     name = raw_item.get("name")
-    if type(name) is not str or not name.strip():
+    if type(name) is not str or not name or name.isspace():
         raise PayloadError(
             f"{_where(index)}: field 'name' must be a non-empty string, got {name!r}"
         )
@@ -224,17 +229,22 @@ def normalize_item(
         raise PayloadError(f"{_where(index, name)}: field 'base_cost' is missing")
     if type(cost) not in (int, float) or not (0 <= cost < math.inf):
         _reject(index, name, "base_cost", cost, "a non-negative number")
-    label, kind, provider, has_audio = _optional_fields(index, name, get)
-    capabilities = get("capabilities")
+    label, kind, provider, has_audio = get("label"), get("type"), get("provider"), get("has_audio")
+    capabilities, tags = get("capabilities"), get("tags")
+    if (
+        type(label) not in _TEXT
+        or type(kind) not in _TEXT
+        or type(provider) not in _TEXT
+        or type(has_audio) not in _FLAG
+        or type(capabilities) not in _OBJECT
+        or type(tags) not in _LIST
+        or (tags and not all(type(tag) is str for tag in tags))
+    ):
+        _reject_optional_fields(index, name, get)
     if capabilities is None:
         capabilities = {}
-    elif type(capabilities) is not dict:
-        _reject(index, name, "capabilities", capabilities, "an object")
-    tags = get("tags")
     if tags is None:
         tags = []
-    elif type(tags) is not list or any(type(t) is not str for t in tags):
-        _reject(index, name, "tags", tags, "a list of strings")
     if raw_json is None:
         raw_json = _COMPACT_TEXT.encode(raw)
     return CatalogItem(
@@ -260,17 +270,16 @@ def normalize_item(
 _COMPACT_TEXT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
-def _optional_fields(
-    index: int | None, name: str, get: Callable[[str], Any]
-) -> tuple[str | None, str | None, str | None, bool | None]:
-    label, kind, provider = get("label"), get("type"), get("provider")
-    for field, value in zip(_OPTIONAL_TEXT, (label, kind, provider), strict=True):
-        if value is not None and type(value) is not str:
-            _reject(index, name, field, value, "a string")
-    has_audio = get("has_audio")
-    if has_audio is not None and type(has_audio) is not bool:
-        _reject(index, name, "has_audio", has_audio, "true/false")
-    return label, kind, provider, has_audio
+def _reject_optional_fields(index: int | None, name: str, get: Callable[[str], Any]) -> NoReturn:
+    """Raise naming the first optional field with a wrong type."""
+    for field in _OPTIONAL_TEXT:
+        if type(get(field)) not in _TEXT:
+            _reject(index, name, field, get(field), "a string")
+    if type(get("has_audio")) not in _FLAG:
+        _reject(index, name, "has_audio", get("has_audio"), "true/false")
+    if type(get("capabilities")) not in _OBJECT:
+        _reject(index, name, "capabilities", get("capabilities"), "an object")
+    _reject(index, name, "tags", get("tags"), "a list of strings")
 
 
 def _where(index: int | None, name: str | None = None) -> str:

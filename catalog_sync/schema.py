@@ -137,7 +137,9 @@ class Capability(Base):
 
     # WITHOUT ROWID on SQLite: the rows live in their primary-key B-tree, one
     # structure to write instead of two (a first load writes a million rows).
-    __table_args__ = (Index(None, "name", "value"), {"sqlite_with_rowid": False})
+    # No index on (name, value): the usual question ("which video models support
+    # 9:16 at 10 s") probes this primary key from `models`; see docs/performance.md.
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
 
 class Tag(Base):

@@ -206,3 +206,9 @@ CREATE INDEX ix_models_name_content_hash_base_cost_removed_at ON models (name, c
 
 UPDATE alembic_version SET version_num='0005' WHERE alembic_version.version_num = '0004';
 
+-- Running upgrade 0005 -> 0006
+
+DROP INDEX ix_capabilities_name_value;
+
+UPDATE alembic_version SET version_num='0006' WHERE alembic_version.version_num = '0005';
+

@@ -9,6 +9,7 @@ or roll back, and the process exits 0.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import logging
 import os
 import signal
@@ -142,6 +143,9 @@ def run_forever(schedule: ScheduleConfig, run_once: Callable[[], object], *, run
         except Exception:
             log.exception("unexpected error in a scheduled run")
         finally:
+            # A run freezes what it leaves alive (service.gc_paused): collect it now.
+            gc.unfreeze()
+            gc.collect()
             idle.set()
 
     scheduler = build_scheduler(schedule, job, run_now=run_now)

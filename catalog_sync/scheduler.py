@@ -128,6 +128,7 @@ def build_scheduler(
 
 def run_forever(schedule: ScheduleConfig, run_once: Callable[[], object], *, run_now: bool) -> None:
     """Run `run_once` on the schedule until SIGTERM or SIGINT."""
+    gc.enable()  # the entry point leaves the collector off for one-shot commands
     stop = threading.Event()
     idle = threading.Event()
     idle.set()

@@ -495,3 +495,32 @@ def test_the_sample_catalog_round_trips(harness: Harness) -> None:
         m["name"]: (float(m["base_cost"]), m["provider"]) for m in sample_catalog()["models"]
     }
     assert stored == expected
+
+
+def test_a_database_hashed_another_way_is_rewritten_once_and_logs_nothing_more(
+    harness: Harness,
+) -> None:
+    """After an upgrade that changes the content hash, the first sync that receives a
+    changed catalog compares every model field by field and rewrites its row; only
+    real changes are logged."""
+    harness.serve(catalog(model("a", 1.0, tags=["x"]), model("b", 2.0)))
+    harness.sync()
+    engine = harness.engine()
+    with engine.begin() as connection:  # the previous format: sorted keys, another hash
+        for name, raw in harness.rows("SELECT name, CAST(raw AS TEXT) FROM models"):
+            connection.execute(
+                sa.text("UPDATE models SET content_hash = 'old', raw = :raw WHERE name = :n"),
+                {"raw": json.dumps(json.loads(raw), sort_keys=True), "n": name},
+            )
+    engine.dispose()
+    harness.sync()  # the same body as the last run: nothing to compare
+    assert harness.rows("SELECT count(*) FROM models WHERE content_hash = 'old'") == [(2,)]
+    harness.serve(catalog(model("a", 1.0, tags=["x"]), model("b", 2.5)))
+    harness.sync()
+    assert harness.rows(
+        "SELECT m.name, c.kind, c.field FROM catalog_changes c JOIN models m ON m.id = c.model_id"
+        " WHERE c.sync_run_id = 3"
+    ) == [("b", "updated", "base_cost")]
+    raw = dict(harness.rows("SELECT name, CAST(raw AS TEXT) FROM models"))
+    assert [list(json.loads(raw[n])) for n in ("a", "b")] == [list(model(n)) for n in ("a", "b")]
+    assert harness.rows("SELECT count(*) FROM models WHERE content_hash = 'old'") == [(0,)]

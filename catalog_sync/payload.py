@@ -70,13 +70,14 @@ class Catalog:
 
 def parse_catalog(body: bytes | str) -> Catalog:
     """Parse a List Models response body; raise PayloadError naming what is wrong."""
-    scanned = _scan_document(body)
-    if scanned is None:  # not the common shape, or not valid: json.loads has the last word
-        try:
-            document = json.loads(body, parse_constant=_reject_constant)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise PayloadError(f"response body is not valid JSON: {exc}") from exc
-        return catalog_from_document(document)
+    try:
+        scanned = _scan_document(body)
+        if scanned is None:  # not the common shape, or not valid: json.loads has the last word
+            scanned = (json.loads(body, parse_constant=_reject_constant), None)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise PayloadError(f"response body is not valid JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise PayloadError("response body is nested too deeply to be a catalog") from exc
     document, item_texts = scanned
     return catalog_from_document(document, item_texts)
 

@@ -264,6 +264,10 @@ def test_request_is_one_unfiltered_authenticated_get(harness: Harness) -> None:
 BAD_BODIES = {
     "not json": (b"<html>Bad gateway</html>", "not valid JSON"),
     "nan cost": (b'{"models": [{"name": "a", "base_cost": NaN}], "count": 1}', "NaN"),
+    "nested too deeply": (
+        b'{"models": [' + b"[" * 100_000 + b"]" * 100_000 + b"]}",
+        "nested too deeply",
+    ),
     "not an object": (b"[1, 2]", "not a JSON object"),
     "no models": (b'{"data": []}', "no 'models' list"),
     "models not a list": (b'{"models": {"a": 1}}', "no 'models' list"),

@@ -121,12 +121,6 @@ def render_sql(dialect_name: str) -> str:
     return header + buffer.getvalue()
 
 
-if __name__ == "__main__":  # regenerate the script after adding a migration
-    target = Path(__file__).with_name(SQLITE_SCRIPT)
-    target.write_text(render_sql("sqlite"))
-    print(f"wrote {target}", file=sys.stderr)
-
-
 def check(engine: Engine) -> None:
     """Raise when the models and the migrations disagree (alembic's `check`)."""
     from alembic import command
@@ -138,3 +132,9 @@ def head_revision(engine: Engine) -> str | None:
     from alembic.script import ScriptDirectory
 
     return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+
+
+if __name__ == "__main__":  # regenerate the script after adding a migration
+    target = Path(__file__).with_name(SQLITE_SCRIPT)
+    target.write_text(render_sql("sqlite"))
+    print(f"wrote {target}", file=sys.stderr)

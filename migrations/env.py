@@ -2,7 +2,7 @@
 
 Offline mode (`sql=True`) renders the migrations as a SQL script for a dialect
 given in `config.attributes["dialect_name"]`: catalog-sync creates a new
-SQLite database from that script (see catalog_sync.migrate.create_fresh).
+SQLite database from that script (see catalog_sync.migrate.ensure_schema).
 """
 
 from __future__ import annotations

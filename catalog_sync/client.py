@@ -1,20 +1,31 @@
 """The Hoox API over an injected httpx.Client: one unfiltered GET, with retries.
 
 Retried (exponential backoff with jitter, up to `max_retries` more attempts):
-429 and 5xx (honouring Retry-After when given, capped), timeouts and connection
-errors.
+429 and 5xx (honouring Retry-After, else X-RateLimit-Reset, capped), timeouts
+and connection errors. An attempt, from connect to its last byte, ends after
+`api.timeout_seconds` however slowly the body arrives (a timeout, retried).
 Not retried: 401/403 (check HOOX_API_KEY), other 4xx, and any response that
 arrived but is invalid. No database here; errors are typed (errors.py).
+
+Everything a server sends is scrubbed of the API key before anyone sees it: a
+server (or a proxy) that quotes the request puts it in no message, log line,
+stored item or archived body.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
+import math
+import socket
 import sys
+import threading
+import time
 import types
 from dataclasses import dataclass
+from typing import Any
 
 # httpx imports its own command-line client (rich and pygments, ~40 ms) whenever
 # click and rich are installed, as they are here; a cron job pays that on every
@@ -27,6 +38,7 @@ import stamina  # noqa: E402
 from catalog_sync import __version__  # noqa: E402
 from catalog_sync.config import ApiConfig  # noqa: E402
 from catalog_sync.errors import FetchError  # noqa: E402
+from catalog_sync.redact import redact_bytes  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +56,12 @@ class FetchedPayload:
 class _RetryableError(Exception):
     """An attempt failed in a way that the next attempt may not."""
 
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
+    def __init__(
+        self, message: str, retry_after: float | None = None, wait_source: str = ""
+    ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.wait_source = wait_source  # the header that said how long to wait
 
 
 def models_url(base_url: str) -> str:
@@ -80,7 +95,15 @@ def fetch_catalog(client: httpx.Client, api: ApiConfig, api_key: str) -> Fetched
             return False
         if exc.retry_after is not None:
             delay = min(exc.retry_after, api.retry_after_max_seconds)
-            log.warning("attempt %d: %s; retrying in %.1f s (Retry-After)", attempts, exc, delay)
+            capped = " (capped by api.retry_after_max_seconds)" if delay < exc.retry_after else ""
+            log.warning(
+                "attempt %d: %s; retrying in %.1f s (%s)%s",
+                attempts,
+                exc,
+                delay,
+                exc.wait_source,
+                capped,
+            )
             return delay
         log.warning("attempt %d: %s; retrying", attempts, exc)
         return True
@@ -96,34 +119,113 @@ def fetch_catalog(client: httpx.Client, api: ApiConfig, api_key: str) -> Fetched
         ):
             with attempt:
                 attempts += 1
-                body = _attempt(client, url, api_key, limit)
+                body = _attempt(client, url, api_key, limit, api.timeout_seconds)
                 return FetchedPayload(body=body, url=url, attempts=attempts)
     except _RetryableError as exc:
         raise FetchError(f"GET {url} failed after {attempts} attempt(s): {exc}") from exc
     raise AssertionError("unreachable: retry_context ends by returning or raising")
 
 
-def _attempt(client: httpx.Client, url: str, api_key: str, limit: int) -> bytes:
+def _attempt(client: httpx.Client, url: str, api_key: str, limit: int, seconds: float) -> bytes:
+    deadline = _Deadline(seconds)
     try:
-        with client.stream("GET", url, headers={"Authorization": f"Bearer {api_key}"}) as response:
-            status = response.status_code
-            if status != 200:
-                response.read()
-                _raise_for_status(response, url)
-            return _read_capped(response, url, limit)
+        with deadline:
+            request = client.build_request(
+                "GET",
+                url,
+                headers={"Authorization": f"Bearer {api_key}"},
+                extensions={"trace": deadline.trace},
+            )
+            response = client.send(request, stream=True)
+            try:
+                deadline.watch(response.extensions.get("network_stream"))
+                if response.status_code != 200:
+                    body = _read_capped(response, url, limit, deadline)
+                    _raise_for_status(response, redact_bytes(body, api_key), url)
+                return redact_bytes(_read_capped(response, url, limit, deadline), api_key)
+            finally:
+                response.close()
     except httpx.TimeoutException as exc:
         raise _RetryableError(f"timed out ({type(exc).__name__})") from exc
     except httpx.TransportError as exc:
+        if deadline.expired:
+            raise _RetryableError(deadline.message) from exc
         raise _RetryableError(f"connection error: {exc or type(exc).__name__}") from exc
 
 
-def _read_capped(response: httpx.Response, url: str, limit: int) -> bytes:
+class _Deadline:
+    """Ends an attempt that outlives api.timeout_seconds, from connect to last byte.
+
+    httpx's timeouts bound each read, so a server sending one byte every half
+    second would hold a run (and its lock) for as long as it likes. A timer
+    shuts the attempt's socket down at the deadline, which wakes the blocked
+    read at once; the body loop also checks the clock between chunks.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.ends_at = time.monotonic() + seconds
+        self.expired = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    @property
+    def message(self) -> str:
+        return f"timed out: no complete answer within api.timeout_seconds ({self.seconds:g} s)"
+
+    def __enter__(self) -> _Deadline:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._timer.cancel()
+
+    def trace(self, event: str, info: dict[str, Any]) -> None:
+        """httpcore's trace hook: note each new connection's socket."""
+        if event in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
+            self.watch(info.get("return_value"))
+
+    def watch(self, stream: Any) -> None:
+        get_extra_info = getattr(stream, "get_extra_info", None)
+        sock = get_extra_info("socket") if get_extra_info is not None else None
+        if not isinstance(sock, socket.socket):
+            return
+        with self._lock:
+            self._sockets.append(sock)
+            if self.expired:
+                _shut(sock)
+
+    def check(self) -> None:
+        if time.monotonic() >= self.ends_at:
+            self.expired = True
+            raise _RetryableError(self.message)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            for sock in self._sockets:
+                _shut(sock)
+
+
+def _shut(sock: socket.socket) -> None:
+    # The plain socket's shutdown, also for a TLS socket: it wakes a blocked read
+    # without touching the TLS state another thread is using.
+    with contextlib.suppress(OSError):
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+def _read_capped(response: httpx.Response, url: str, limit: int, deadline: _Deadline) -> bytes:
+    """The body, decoded (gzip included) chunk by chunk: refused as soon as it
+    passes the cap, so a small compressed body never expands in full."""
     declared = response.headers.get("Content-Length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise FetchError(_too_large(url, int(declared), limit))
     chunks: list[bytes] = []
     size = 0
     for chunk in response.iter_bytes():
+        deadline.check()
         size += len(chunk)
         if size > limit:
             raise FetchError(_too_large(url, size, limit))
@@ -138,31 +240,30 @@ def _too_large(url: str, size: int, limit: int) -> str:
     )
 
 
-def _raise_for_status(response: httpx.Response, url: str) -> None:
+def _raise_for_status(response: httpx.Response, body: bytes, url: str) -> None:
     status = response.status_code
-    detail = _error_detail(response)
+    detail = _error_detail(body)
     if status in (401, 403):
         raise FetchError(
             f"GET {url}: HTTP {status}{detail}; check HOOX_API_KEY "
             "(API access needs a valid key on the Enterprise plan)"
         )
-    if status == 429:
-        raise _RetryableError(f"HTTP 429{detail}", retry_after=_retry_after(response))
-    if status >= 500:  # a 503 may say when to come back, too
-        raise _RetryableError(f"HTTP {status}{detail}", retry_after=_retry_after(response))
+    if status == 429 or status >= 500:  # a 503 may say when to come back, too
+        wait, source = _server_wait(response.headers)
+        raise _RetryableError(f"HTTP {status}{detail}", retry_after=wait, wait_source=source)
     raise FetchError(f"GET {url}: HTTP {status}{detail}")
 
 
-def _error_detail(response: httpx.Response) -> str:
+def _error_detail(body: bytes) -> str:
     """The API's own error text, when the body has the documented shape."""
     try:
-        body = json.loads(response.content)
+        document = json.loads(body)
     except ValueError:
         return ""
-    if isinstance(body, dict) and isinstance(body.get("error"), str):
-        parts = [body["error"]]
-        code = body.get("code")
-        details = body.get("details")
+    if isinstance(document, dict) and isinstance(document.get("error"), str):
+        parts = [document["error"]]
+        code = document.get("code")
+        details = document.get("details")
         if isinstance(details, list) and details and isinstance(details[0], dict):
             code = details[0].get("code", code)
         if isinstance(code, str):
@@ -171,14 +272,36 @@ def _error_detail(response: httpx.Response) -> str:
     return ""
 
 
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After", "").strip()
+def _server_wait(headers: httpx.Headers) -> tuple[float | None, str]:
+    """How long the server asks us to wait, and which header said so.
+
+    `Retry-After` (seconds or an HTTP date) wins; else `X-RateLimit-Reset`, the
+    header Hoox documents: the epoch second at which the window resets (a small
+    value is read as seconds from now, as some gateways send it)."""
+    retry_after = _retry_after(headers.get("Retry-After", "").strip())
+    if retry_after is not None:
+        return retry_after, "Retry-After"
+    reset = headers.get("X-RateLimit-Reset", "").strip()
+    try:
+        value = float(reset)
+    except ValueError:
+        return None, ""
+    if not math.isfinite(value):
+        return None, ""
+    if value < 1e9:  # seconds from now, not an epoch second (before 2001)
+        return max(0.0, value), "X-RateLimit-Reset"
+    return max(0.0, value - time.time()), "X-RateLimit-Reset"
+
+
+def _retry_after(value: str) -> float | None:
     if not value:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        return max(0.0, seconds) if not math.isnan(seconds) else None
     import email.utils  # only for the rare HTTP-date form
 
     try:

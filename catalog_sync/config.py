@@ -41,6 +41,7 @@ class DatabaseConfig:
 @dataclass(frozen=True)
 class SyncConfig:
     max_removed_fraction: float = 0.5
+    removal_grace_runs: int = 1
 
 
 @dataclass(frozen=True)
@@ -168,6 +169,7 @@ def _check_values(path: Path, config: Config) -> None:
             0 <= config.sync.max_removed_fraction <= 1,
             "must be between 0 and 1",
         ),
+        ("sync.removal_grace_runs", config.sync.removal_grace_runs >= 1, "must be 1 or more"),
         ("database.url", bool(config.database.url.strip()), "must not be empty"),
         ("schedule.jitter_seconds", config.schedule.jitter_seconds >= 0, "must be 0 or more"),
         ("notify.timeout_seconds", config.notify.timeout_seconds > 0, "must be greater than 0"),

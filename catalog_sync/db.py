@@ -35,8 +35,12 @@ def parse_url(url: str) -> URL:
     """A SQLAlchemy URL; a bare `postgresql://` means psycopg 3."""
     try:
         parsed = make_url(url)
-    except ArgumentError as exc:
-        raise UsageError(f"database.url is not a valid SQLAlchemy URL: {exc}") from exc
+    except ArgumentError:
+        # The parser's message quotes the whole URL, password included.
+        raise UsageError(
+            "database.url is not a valid SQLAlchemy URL (expected e.g. sqlite:///catalog.db "
+            "or postgresql+psycopg://user@host/db)"
+        ) from None
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     return parsed

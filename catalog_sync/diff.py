@@ -26,6 +26,9 @@ class PreviousModel(NamedTuple):
     content_hash: str
     base_cost: float
     active: bool
+    # Successful runs in a row this active model has been missing from
+    # (sync.removal_grace_runs); 0 for a model the last run saw.
+    missing_runs: int = 0
 
 
 class Change(NamedTuple):
@@ -51,6 +54,10 @@ class ChangeSet:
     tags_changed: set[int] = field(default_factory=set)
     restored_ids: list[int] = field(default_factory=list)
     removed_ids: list[int] = field(default_factory=list)
+    # Active models missing from this catalog but not yet for removal_grace_runs
+    # runs (their count goes up), and models seen again after such runs (back to 0).
+    missing_counted: list[int] = field(default_factory=list)
+    missing_cleared: list[int] = field(default_factory=list)
     periods_closed: list[int] = field(default_factory=list)
     periods_opened: list[tuple[int, float]] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
@@ -60,6 +67,7 @@ class ChangeSet:
 
     @property
     def is_empty(self) -> bool:
+        """True when the run changes nothing an analyst reads (grace counts aside)."""
         return not (self.added or self.rewritten or self.removed_ids)
 
     def counts(self) -> dict[str, int]:
@@ -88,11 +96,15 @@ def diff_catalog(
     previous: Mapping[str, PreviousModel],
     previous_items: Mapping[str, CatalogItem],
     items: Sequence[CatalogItem],
+    *,
+    removal_grace_runs: int = 1,
 ) -> ChangeSet:
     """Compare the stored state with a validated catalog.
 
     `previous_items` must hold the last item of every name returned by
-    `names_needing_fields`.
+    `names_needing_fields`. An active model missing from the catalog is removed
+    once this is the `removal_grace_runs`-th successful run in a row without it;
+    until then it stays as it is and only its count goes up.
     """
     result = ChangeSet(models_seen=len(items))
     seen: set[str] = set()
@@ -103,12 +115,18 @@ def diff_catalog(
             result.added.append(item)
             result.changes.append(Change(item.name, None, "added"))
         else:
+            if before.missing_runs:
+                result.missing_cleared.append(before.id)
             _diff_known(result, before, previous_items, item)
     for name, before in previous.items():
-        if before.active and name not in seen:
-            result.removed_ids.append(before.id)
-            result.periods_closed.append(before.id)
-            result.changes.append(Change(name, before.id, "removed"))
+        if not before.active or name in seen:
+            continue
+        if before.missing_runs + 1 < removal_grace_runs:
+            result.missing_counted.append(before.id)
+            continue
+        result.removed_ids.append(before.id)
+        result.periods_closed.append(before.id)
+        result.changes.append(Change(name, before.id, "removed"))
     return result
 
 
@@ -166,16 +184,15 @@ def state_after(
     previous: Mapping[str, PreviousModel],
     previous_items: Mapping[str, CatalogItem],
     items: Sequence[CatalogItem],
+    *,
+    removal_grace_runs: int = 1,
 ) -> tuple[dict[str, PreviousModel], dict[str, CatalogItem]]:
     """The state a change set leads to, for diffing a sequence without writing it.
 
     Models new to the state get negative ids; `previous_items` must hold the
     last item of every known model (not only those whose hash changed).
     """
-    state = {
-        name: PreviousModel(m.id, name, m.content_hash, m.base_cost, False)
-        for name, m in previous.items()
-    }
+    state = {name: _after_missing(m, removal_grace_runs) for name, m in previous.items()}
     known_items = dict(previous_items)
     next_id = min([0, *(m.id for m in previous.values())]) - 1
     for item in items:
@@ -187,3 +204,12 @@ def state_after(
         )
         known_items[item.name] = item
     return state, known_items
+
+
+def _after_missing(model: PreviousModel, removal_grace_runs: int) -> PreviousModel:
+    """A model after one more successful run without it."""
+    if not model.active:
+        return model
+    if model.missing_runs + 1 < removal_grace_runs:
+        return model._replace(missing_runs=model.missing_runs + 1)
+    return model._replace(active=False, missing_runs=0)

@@ -2,8 +2,11 @@
 
 Used by `catalog-sync demo` and by the tests. It checks the bearer key, answers
 errors in the documented shape, hoists `type`/`provider` filters to the root,
-and has switches for every fault the sync must survive: status codes,
-Retry-After, slow responses, bodies that are not JSON or not the right shape.
+sends the documented `X-RateLimit-*` headers, and has switches for every fault
+the sync must survive: status codes, Retry-After, a rate limit that answers 429
+with only `X-RateLimit-Reset`, slow and dripping responses, gzip bodies, bodies
+that are not JSON or not the right shape, and answers that quote the request's
+key back (a server's error text, a misbehaving proxy's body).
 
     with FakeHooxApi(catalog) as api:
         api.fail_next(503, times=2)          # then the catalog again
@@ -13,7 +16,9 @@ Retry-After, slow responses, bodies that are not JSON or not the right shape.
 from __future__ import annotations
 
 import copy
+import gzip
 import json
+import math
 import threading
 import time
 from collections.abc import Mapping
@@ -46,6 +51,9 @@ class Fault:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     drop: bool = False  # close the connection without answering
+    drip: float = 0.0  # send the body one byte every `drip` seconds
+    gzip: bool = False  # send the body gzip-compressed (Content-Encoding: gzip)
+    quote_key: bool = False  # the answer quotes the request's Authorization header
 
 
 @dataclass(frozen=True)
@@ -65,10 +73,15 @@ class FakeHooxApi:
         self._faults: list[Fault] = []
         self._body: bytes | None = None
         self.delay = 0.0
+        self.rate_limit: int | None = None  # requests per window, then 429
+        self.rate_window = 60.0
+        self._window_start = time.time()
+        self._window_count = 0
         self.requests: list[RecordedRequest] = []
         self._arrived = threading.Condition(self._lock)
         self._gate = threading.Event()
         self._gate.set()
+        self._stopping = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(
@@ -86,6 +99,7 @@ class FakeHooxApi:
         return self
 
     def stop(self) -> None:
+        self._stopping.set()
         self._gate.set()
         self._server.shutdown()
         self._server.server_close()
@@ -124,13 +138,42 @@ class FakeHooxApi:
         body: bytes | str | None = None,
         headers: Mapping[str, str] | None = None,
         delay: float = 0.0,
+        quote_key: bool = False,
     ) -> None:
-        """Answer the next `times` requests with this status (and body/headers)."""
+        """Answer the next `times` requests with this status (and body/headers);
+        `quote_key`: the error text quotes the request, bearer key included."""
         raw = body.encode() if isinstance(body, str) else body
         with self._lock:
             self._faults.extend(
-                Fault(status, raw, dict(headers or {}), delay) for _ in range(times)
+                Fault(status, raw, dict(headers or {}), delay, quote_key=quote_key)
+                for _ in range(times)
             )
+
+    def drip_next(self, interval: float = 0.5, *, times: int = 1) -> None:
+        """Send the next answers' bodies one byte every `interval` seconds."""
+        with self._lock:
+            self._faults.extend(Fault(drip=interval) for _ in range(times))
+
+    def gzip_next(self, body: bytes | str | None = None, *, times: int = 1) -> None:
+        """Send the next answers gzip-compressed (the catalog, or exactly `body`)."""
+        raw = body.encode() if isinstance(body, str) else body
+        with self._lock:
+            self._faults.extend(Fault(body=raw, gzip=True) for _ in range(times))
+
+    def quote_key_next(self, *, times: int = 1) -> None:
+        """Answer the next requests with the catalog, its first model's label
+        quoting the request's Authorization header (a misbehaving proxy)."""
+        with self._lock:
+            self._faults.extend(Fault(quote_key=True) for _ in range(times))
+
+    def limit_rate(self, per_window: int | None, *, window_seconds: float = 60.0) -> None:
+        """Allow `per_window` requests per window, then answer 429 with the
+        documented headers and no Retry-After until the window resets (None: off)."""
+        with self._lock:
+            self.rate_limit = per_window
+            self.rate_window = window_seconds
+            self._window_start = time.time()
+            self._window_count = 0
 
     def drop_next(self, *, times: int = 1) -> None:
         """Close the next `times` connections without an answer (a connection error)."""
@@ -160,7 +203,27 @@ class FakeHooxApi:
             return len(self.requests)
 
     # -- answering -------------------------------------------------------
-    def _answer(self, path: str, query: dict[str, list[str]]) -> tuple[Fault, bytes]:
+    def _rate_headers(self) -> tuple[bool, dict[str, str]]:
+        """Count a request against the rate limit: (allowed, X-RateLimit-* headers)."""
+        with self._lock:
+            now = time.time()
+            if now - self._window_start >= self.rate_window:
+                self._window_start, self._window_count = now, 0
+            self._window_count += 1
+            limit = self.rate_limit if self.rate_limit is not None else 100
+            reset = math.ceil(self._window_start + self.rate_window)
+            remaining = max(0, limit - self._window_count)
+            allowed = self.rate_limit is None or self._window_count <= self.rate_limit
+        headers = {
+            "X-RateLimit-Limit": str(limit),
+            "X-RateLimit-Remaining": str(remaining),
+            "X-RateLimit-Reset": str(reset),
+        }
+        return allowed, headers
+
+    def _answer(
+        self, path: str, query: dict[str, list[str]], authorization: str
+    ) -> tuple[Fault, bytes]:
         with self._lock:
             fault = self._faults.pop(0) if self._faults else None
             if self._body is not None and fault is None and not query:
@@ -168,11 +231,16 @@ class FakeHooxApi:
             catalog = copy.deepcopy(self._catalog)
         if fault is not None and (fault.body is not None or fault.status != 200 or fault.drop):
             body = fault.body if fault.body is not None else _error_body(fault.status)
+            if fault.quote_key:
+                body = _error_body(fault.status, quoting=authorization)
             return fault, body
         answer = fault or Fault()
         if path.rstrip("/") != MODELS_PATH:
             return Fault(404), _error_body(404)
-        return answer, json.dumps(_filtered(catalog, query)).encode()
+        document = _filtered(catalog, query)
+        if answer.quote_key and document.get("models"):
+            document["models"][0]["label"] = f"proxy saw: {authorization}"
+        return answer, json.dumps(document).encode()
 
 
 def _filtered(catalog: dict[str, Any], query: dict[str, list[str]]) -> dict[str, Any]:
@@ -194,10 +262,12 @@ def _filtered(catalog: dict[str, Any], query: dict[str, list[str]]) -> dict[str,
     return {**root, "models": models, "count": len(models)}
 
 
-def _error_body(status: int) -> bytes:
+def _error_body(status: int, *, quoting: str | None = None) -> bytes:
     message, code = _ERRORS.get(status, ("Request failed", f"http_{status}"))
     if status >= 500 and status not in _ERRORS:
         message, code = "Service unavailable", "unavailable"
+    if quoting is not None:
+        message = f"{message} while handling GET {MODELS_PATH} (Authorization: {quoting})"
     return json.dumps({"error": message, "details": [{"code": code, "message": message}]}).encode()
 
 
@@ -212,27 +282,57 @@ def _handler_for(api: FakeHooxApi) -> type[BaseHTTPRequestHandler]:
                 api.requests.append(RecordedRequest(parts.path, query, dict(self.headers)))
                 api._arrived.notify_all()
             api._gate.wait()
-            if self.headers.get("Authorization") != f"Bearer {api.api_key}":
+            authorization = self.headers.get("Authorization", "")
+            if authorization != f"Bearer {api.api_key}":
                 self._send(401, _error_body(401), {})
                 return
-            fault, body = api._answer(parts.path, query)
+            allowed, rate_headers = api._rate_headers()
+            if not allowed:
+                self._send(429, _error_body(429), rate_headers)
+                return
+            fault, body = api._answer(parts.path, query, authorization)
             delay = fault.delay or api.delay
             if delay:
                 time.sleep(delay)
             if fault.drop:
                 self.close_connection = True
                 return
-            self._send(fault.status, body, fault.headers)
+            if fault.gzip:
+                body = gzip.compress(body)
+            self._send(
+                fault.status,
+                body,
+                {**rate_headers, **fault.headers},
+                drip=fault.drip,
+                encoding="gzip" if fault.gzip else None,
+            )
 
-        def _send(self, status: int, body: bytes, headers: Mapping[str, str]) -> None:
+        def _send(
+            self,
+            status: int,
+            body: bytes,
+            headers: Mapping[str, str],
+            *,
+            drip: float = 0.0,
+            encoding: str | None = None,
+        ) -> None:
             try:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
+                if encoding:
+                    self.send_header("Content-Encoding", encoding)
                 for key, value in headers.items():
                     self.send_header(key, value)
                 self.end_headers()
-                self.wfile.write(body)
+                if not drip:
+                    self.wfile.write(body)
+                    return
+                for at in range(len(body)):
+                    self.wfile.write(body[at : at + 1])
+                    self.wfile.flush()
+                    if api._stopping.wait(drip):
+                        return
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client gave up (a timeout test): nothing to answer
 

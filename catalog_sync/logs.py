@@ -11,6 +11,8 @@ import logging
 import sys
 from collections.abc import Iterator
 
+from catalog_sync.redact import RedactingFilter, Redactor
+
 current_run_id: contextvars.ContextVar[int | None] = contextvars.ContextVar(
     "current_run_id", default=None
 )
@@ -48,14 +50,19 @@ class _JsonFormatter(logging.Formatter):
             "run_id": getattr(record, "run_id", None),
             "message": record.getMessage(),
         }
-        if record.exc_info:
+        if record.exc_text:
+            entry["exc"] = record.exc_text
+        elif record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)
 
 
-def configure_logging(*, level: int, fmt: str = "text") -> None:
+def configure_logging(*, level: int, fmt: str = "text", redactor: Redactor | None = None) -> None:
+    """Log to stderr; with a redactor, no record shows a secret it knows."""
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(_RunIdFilter())
+    if redactor is not None:
+        handler.addFilter(RedactingFilter(redactor))
     if fmt == "json":
         handler.setFormatter(_JsonFormatter())
     else:

@@ -70,16 +70,71 @@ class Catalog:
 
 def parse_catalog(body: bytes | str) -> Catalog:
     """Parse a List Models response body; raise PayloadError naming what is wrong."""
+    constants_before = NonFinite.created
     try:
         scanned = _scan_document(body)
         if scanned is None:  # not the common shape, or not valid: json.loads has the last word
-            scanned = (json.loads(body, parse_constant=_reject_constant), None)
+            scanned = (json.loads(body, parse_constant=NonFinite), None)
     except (ValueError, UnicodeDecodeError) as exc:
         raise PayloadError(f"response body is not valid JSON: {exc}") from exc
     except RecursionError as exc:
         raise PayloadError("response body is nested too deeply to be a catalog") from exc
     document, item_texts = scanned
+    if NonFinite.created != constants_before:
+        _reject_non_finite(document)
     return catalog_from_document(document, item_texts)
+
+
+class NonFinite:
+    """`Infinity`, `-Infinity` or `NaN` in a body: Python's JSON reader accepts
+    them, JSON does not. Parsed into this marker, so that the error can name the
+    item and field that holds one (no catalog value may be one)."""
+
+    created = 0  # how many were made: parse_catalog looks for them only if any was
+
+    def __init__(self, token: str) -> None:
+        NonFinite.created += 1
+        self.token = token
+
+    def __repr__(self) -> str:
+        return self.token
+
+
+def _reject_non_finite(document: Any) -> None:
+    """Raise naming the first item and field that holds a NonFinite."""
+    models = document.get("models") if isinstance(document, dict) else None
+    if isinstance(models, list):
+        for index, item in enumerate(models):
+            where = _non_finite_path(item)
+            if where is None:
+                continue
+            name = item.get("name") if isinstance(item, dict) else None
+            label = _where(index, name if isinstance(name, str) else None)
+            field, value = where
+            if not field:
+                raise PayloadError(f"{label}: must be a JSON object, got {value!r}")
+            expected = "a non-negative number" if field == "base_cost" else "a finite number"
+            raise PayloadError(f"{label}: field '{field}' must be {expected}, got {value!r}")
+    where = _non_finite_path(document)
+    if where is not None:
+        field, value = where
+        raise PayloadError(f"response field '{field}' must be a finite number, got {value!r}")
+
+
+def _non_finite_path(value: Any, path: str = "") -> tuple[str, NonFinite] | None:
+    if isinstance(value, NonFinite):
+        return path, value
+    if isinstance(value, dict):
+        for key, element in value.items():
+            found = _non_finite_path(element, f"{path}.{key}" if path else str(key))
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for position, element in enumerate(value):
+            found = _non_finite_path(element, f"{path}[{position}]")
+            if found is not None:
+                return found
+    return None
 
 
 # Always matches (maybe nothing): `.end()` is the next index that is not JSON whitespace.
@@ -165,7 +220,9 @@ def catalog_from_document(document: Any, item_texts: Sequence[str] | None = None
         raise PayloadError(f"response has no 'models' list (got {_json_type(models)})")
     if "count" in document:
         count = document["count"]
-        if not _is_int(count) or count != len(models):
+        if not _is_number(count):
+            raise PayloadError(f"response 'count' is {count!r} but must be a number")
+        if count != len(models):
             raise PayloadError(
                 f"response 'count' is {count!r} but the 'models' list has {len(models)} items"
             )
@@ -289,7 +346,10 @@ def _where(index: int | None, name: str | None = None) -> str:
 
 
 def _reject(index: int | None, name: str, field: str, value: Any, expected: str) -> NoReturn:
-    raise PayloadError(f"{_where(index, name)}: field '{field}' must be {expected}, got {value!r}")
+    shown = repr(value)
+    if type(value) is float and math.isinf(value):
+        shown = "a number too large for a float (read as infinity)"
+    raise PayloadError(f"{_where(index, name)}: field '{field}' must be {expected}, got {shown}")
 
 
 def canonical(value: Any) -> Any:
@@ -359,18 +419,8 @@ def capability_text(value: Any) -> str | None:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
-def _reject_constant(token: str) -> Any:
-    raise ValueError(f"{token} is not valid JSON")
-
-
 # The C scanner behind json.loads: (value, end) for the JSON value at an index.
-_SCAN: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder(
-    parse_constant=_reject_constant
-).scan_once  # type: ignore[attr-defined]
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+_SCAN: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder(parse_constant=NonFinite).scan_once  # type: ignore[attr-defined]
 
 
 def _is_number(value: Any) -> TypeGuard[int | float]:

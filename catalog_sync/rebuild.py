@@ -41,8 +41,16 @@ class RebuildResult:
     changes: int
 
 
-def rebuild(engine: Engine, *, progress: Callable[[int, int], None] | None = None) -> RebuildResult:
-    """Replay the archive; all or nothing. Raises naming the run or payload at fault."""
+def rebuild(
+    engine: Engine,
+    *,
+    removal_grace_runs: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+) -> RebuildResult:
+    """Replay the archive; all or nothing. Raises naming the run or payload at fault.
+
+    A model is removed as a sync would remove it: once missing from
+    `removal_grace_runs` replayed runs in a row."""
     with run_lock(engine, purpose="rebuild"), gc_paused():
         migrate.ensure_schema(engine)
         with Session(engine) as session, session.begin():
@@ -66,7 +74,9 @@ def rebuild(engine: Engine, *, progress: Callable[[int, int], None] | None = Non
                 assert run.payload_sha256 is not None
                 if cache is None or cache[0] != run.payload_sha256:
                     cache = (run.payload_sha256, _catalog(session, run.payload_sha256))
-                changes, _ = diff_against_store(session, cache[1].items)
+                changes, _ = diff_against_store(
+                    session, cache[1].items, removal_grace_runs=removal_grace_runs
+                )
                 store.apply_changes(session, changes, observed_at=run.observed_at, run_id=run.id)
                 store.finish_run(
                     session,

@@ -31,7 +31,8 @@ def build_report(connection: Connection, *, now: dt.datetime, days: int = 30) ->
         import plotly.graph_objects as go
     except ImportError as exc:
         raise UsageError(
-            "the report needs plotly; install it with: pip install 'catalog-sync[report]'"
+            f"the report needs plotly, a dependency of catalog-sync that is missing here ({exc}); "
+            "reinstall catalog-sync, or: pip install plotly"
         ) from exc
     periods = [
         row._asdict()

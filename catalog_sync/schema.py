@@ -8,6 +8,7 @@ where the backend has one.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 from sqlalchemy import (
@@ -64,6 +65,37 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         return value.astimezone(dt.UTC)
 
 
+class JSONText(TypeDecorator[Any]):
+    """A JSON value, always stored as JSON text: `json` on PostgreSQL, TEXT on SQLite.
+
+    On SQLite a column declared JSON has NUMERIC affinity: the text `28` would be
+    stored as the integer 28 (and `1e400` as a real), so analysts would meet
+    mixed types and lose the exact text of numbers. TEXT keeps what was written.
+    SQL NULL stands for Python None (a JSON null is never stored).
+    """
+
+    impl = JSON
+    cache_ok = True
+
+    def __init__(self) -> None:
+        super().__init__(none_as_null=True)
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(Text())
+        return dialect.type_descriptor(JSON(none_as_null=True))
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if dialect.name != "sqlite" or value is None:
+            return value
+        return json.dumps(value)  # the form SQLAlchemy's JSON type writes
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
+        if dialect.name != "sqlite" or value is None:
+            return value
+        return json.loads(value)
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
@@ -115,14 +147,21 @@ class Model(Base):
     provider: Mapped[str | None] = mapped_column(String(64))
     base_cost: Mapped[float] = mapped_column(Float)
     has_audio: Mapped[bool | None] = mapped_column(Boolean)
+    # Declared JSON (NUMERIC affinity on SQLite) since 0001, which is harmless here:
+    # an item is an object, whose text SQLite never takes for a number.
     raw: Mapped[dict[str, Any]] = mapped_column(JSON)
     content_hash: Mapped[str] = mapped_column(String(64))
     first_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     removed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # Successful runs in a row that an active model has been missing from; it is
+    # removed when the count reaches sync.removal_grace_runs.
+    missing_runs: Mapped[int] = mapped_column(Integer, server_default=text("0"))
 
     # Covers the snapshot every sync reads (store.load_previous) without
     # touching the rows' `raw` documents.
-    __table_args__ = (Index(None, "name", "content_hash", "base_cost", "removed_at"),)
+    __table_args__ = (
+        Index(None, "name", "content_hash", "base_cost", "removed_at", "missing_runs"),
+    )
 
 
 class Capability(Base):
@@ -193,8 +232,8 @@ class CatalogChange(Base):
     changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
     kind: Mapped[str] = mapped_column(String(16))
     field: Mapped[str | None] = mapped_column(String(255))
-    old_value: Mapped[Any] = mapped_column(JSON(none_as_null=True), nullable=True)
-    new_value: Mapped[Any] = mapped_column(JSON(none_as_null=True), nullable=True)
+    old_value: Mapped[Any] = mapped_column(JSONText(), nullable=True)
+    new_value: Mapped[Any] = mapped_column(JSONText(), nullable=True)
 
     # Indexes only for the analysts' usual predicates (a model's history, a time
     # window): each one costs every insert, and a first load inserts 100k rows.

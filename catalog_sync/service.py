@@ -53,10 +53,12 @@ def utcnow() -> dt.datetime:
 
 @dataclass(frozen=True)
 class Policy:
-    """The mass-removal guard: refuse removing more than this share of active models."""
+    """When a missing model counts as removed, and the mass-removal guard: refuse
+    removing more than this share of active models."""
 
     max_removed_fraction: float = 0.5
     allow_mass_removal: bool = False
+    removal_grace_runs: int = 1
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,7 @@ def run_sync(
     trigger: str = "cli",
     max_removed_fraction: float = 0.5,
     allow_mass_removal: bool = False,
+    removal_grace_runs: int = 1,
     clock: Clock = utcnow,
     notify: Callable[[dict[str, Any]], None] | None = None,
 ) -> SyncResult:
@@ -96,7 +99,7 @@ def run_sync(
     removed, restored or re-priced models; its failure is recorded in the run's
     `notify_error` and never fails the sync.
     """
-    policy = Policy(max_removed_fraction, allow_mass_removal)
+    policy = Policy(max_removed_fraction, allow_mass_removal, removal_grace_runs)
     with run_lock(engine, purpose=f"sync ({trigger})"):
         _guard_db(lambda: migrate.ensure_schema(engine), engine)
         run_id = _guard_db(lambda: _start(engine, trigger, clock), engine)
@@ -190,20 +193,24 @@ def preview(engine: Engine, bodies: Sequence[bytes], policy: Policy) -> list[Cha
             items = store.load_items(session, list(previous))
             session.rollback()
     results = []
+    grace = policy.removal_grace_runs
     for catalog in catalogs:
-        changes = diff_catalog(previous, items, catalog.items)
+        changes = diff_catalog(previous, items, catalog.items, removal_grace_runs=grace)
         check_mass_removal(changes, sum(m.active for m in previous.values()), policy)
         results.append(changes)
-        previous, items = state_after(previous, items, catalog.items)
+        previous, items = state_after(previous, items, catalog.items, removal_grace_runs=grace)
     return results
 
 
-def diff_against_store(session: Session, items: Sequence[CatalogItem]) -> tuple[ChangeSet, int]:
+def diff_against_store(
+    session: Session, items: Sequence[CatalogItem], *, removal_grace_runs: int = 1
+) -> tuple[ChangeSet, int]:
     """The change set from the stored state to `items`, and the active model count."""
     previous = store.load_previous(session)
     details = store.load_items(session, names_needing_fields(previous, items))
     active = sum(1 for model in previous.values() if model.active)
-    return diff_catalog(previous, details, items), active
+    changes = diff_catalog(previous, details, items, removal_grace_runs=removal_grace_runs)
+    return changes, active
 
 
 def check_mass_removal(changes: ChangeSet, active: int, policy: Policy) -> None:
@@ -283,7 +290,8 @@ def _receive(
     with Session(engine) as session, session.begin():
         archived = archive.has_body(session, sha)
         last = None if archive_only else archive.last_applied(session)
-        if last is not None and last[0] == sha:
+        # A model within its removal grace must be counted again, even by the same body.
+        if last is not None and last[0] == sha and not store.has_missing_models(session):
             if not archived:  # pruned since
                 archive.store_body(session, sha, body, archive.compress(body), seen_at=clock())
             archive.link_run(session, run_id, sha)
@@ -345,7 +353,9 @@ def _apply(
                 "forward"
             )
         started = time.perf_counter()
-        changes, active = diff_against_store(session, catalog.items)
+        changes, active = diff_against_store(
+            session, catalog.items, removal_grace_runs=policy.removal_grace_runs
+        )
         log.info("diffed against %d active models in %.2f s", active, time.perf_counter() - started)
         check_mass_removal(changes, active, policy)
         started = time.perf_counter()

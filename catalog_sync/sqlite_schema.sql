@@ -212,3 +212,43 @@ DROP INDEX ix_capabilities_name_value;
 
 UPDATE alembic_version SET version_num='0006' WHERE alembic_version.version_num = '0005';
 
+-- Running upgrade 0006 -> 0007
+
+CREATE TABLE _catalog_changes_new (
+    id INTEGER NOT NULL,
+    sync_run_id INTEGER NOT NULL,
+    model_id INTEGER NOT NULL,
+    changed_at DATETIME NOT NULL,
+    kind VARCHAR(16) NOT NULL,
+    field VARCHAR(255),
+    old_value TEXT,
+    new_value TEXT,
+    CONSTRAINT pk_catalog_changes PRIMARY KEY (id),
+    CONSTRAINT fk_catalog_changes_model_id_models FOREIGN KEY(model_id)
+        REFERENCES models (id) ON DELETE CASCADE,
+    CONSTRAINT fk_catalog_changes_sync_run_id_sync_runs FOREIGN KEY(sync_run_id)
+        REFERENCES sync_runs (id)
+);
+
+INSERT INTO _catalog_changes_new (id, sync_run_id, model_id, changed_at, kind, field, old_value, new_value) SELECT id, sync_run_id, model_id, changed_at, kind, field, old_value, new_value FROM catalog_changes;
+
+DROP TABLE catalog_changes;
+
+ALTER TABLE _catalog_changes_new RENAME TO catalog_changes;
+
+CREATE INDEX ix_catalog_changes_changed_at ON catalog_changes (changed_at);
+
+CREATE INDEX ix_catalog_changes_model_id_changed_at ON catalog_changes (model_id, changed_at);
+
+UPDATE catalog_changes SET old_value = CAST(old_value AS TEXT) WHERE typeof(old_value) IN ('integer', 'real');
+
+UPDATE catalog_changes SET new_value = CAST(new_value AS TEXT) WHERE typeof(new_value) IN ('integer', 'real');
+
+ALTER TABLE models ADD COLUMN missing_runs INTEGER DEFAULT 0 NOT NULL;
+
+DROP INDEX ix_models_name_content_hash_base_cost_removed_at;
+
+CREATE INDEX ix_models_name_content_hash_base_cost_removed_at_missing_runs ON models (name, content_hash, base_cost, removed_at, missing_runs);
+
+UPDATE alembic_version SET version_num='0007' WHERE alembic_version.version_num = '0006';
+

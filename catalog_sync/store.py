@@ -41,13 +41,24 @@ def chunks(values: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
 
 
 def load_previous(session: Session) -> dict[str, PreviousModel]:
-    """The whole known catalog in one query: ids, hashes, costs, active flags."""
+    """The whole known catalog in one query: ids, hashes, costs, active flags and
+    removal grace counts (all in one covering index)."""
     rows = session.connection().exec_driver_sql(
-        "SELECT id, name, content_hash, base_cost, removed_at IS NULL FROM models"
+        "SELECT id, name, content_hash, base_cost, removed_at IS NULL, missing_runs FROM models"
     )
     return {
-        name: PreviousModel(i, name, h, cost, bool(active)) for i, name, h, cost, active in rows
+        name: PreviousModel(i, name, h, cost, bool(active), missing)
+        for i, name, h, cost, active, missing in rows
     }
+
+
+def has_missing_models(session: Session) -> bool:
+    """True when some active model is within its removal grace (a repeat of the
+    last body must still count it)."""
+    found = session.connection().exec_driver_sql(
+        "SELECT 1 FROM models WHERE missing_runs > 0 LIMIT 1"
+    )
+    return found.first() is not None
 
 
 def load_items(session: Session, names: Sequence[str]) -> dict[str, CatalogItem]:
@@ -102,6 +113,7 @@ def _apply(session: Session, changes: ChangeSet, *, observed_at: dt.datetime, ru
     ids = _insert_models(session, new_models, observed_at)
     _rewrite_models(session, changes.rewritten)
     _mark_removed(session, changes.removed_ids, observed_at)
+    _count_missing(session, changes.missing_counted, changes.missing_cleared)
     added = [(ids[item.name], item) for item in new_models]
     new_capabilities = [m for m in changes.rewritten if m[0] in changes.capabilities_changed]
     _replace_capabilities(
@@ -186,7 +198,19 @@ def _rewrite_models(session: Session, rewritten: Sequence[tuple[int, CatalogItem
 
 def _mark_removed(session: Session, removed_ids: Sequence[int], observed_at: dt.datetime) -> None:
     for batch in chunks(removed_ids):
-        session.execute(update(Model).where(Model.id.in_(batch)).values(removed_at=observed_at))
+        session.execute(
+            update(Model).where(Model.id.in_(batch)).values(removed_at=observed_at, missing_runs=0)
+        )
+
+
+def _count_missing(session: Session, counted: Sequence[int], cleared: Sequence[int]) -> None:
+    """One more run without each `counted` model; the `cleared` ones are back."""
+    for batch in chunks(counted):
+        session.execute(
+            update(Model).where(Model.id.in_(batch)).values(missing_runs=Model.missing_runs + 1)
+        )
+    for batch in chunks(cleared):
+        session.execute(update(Model).where(Model.id.in_(batch)).values(missing_runs=0))
 
 
 def _replace_capabilities(

@@ -18,7 +18,7 @@ import logging
 import os
 import sys
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -28,6 +28,7 @@ from catalog_sync import __version__
 from catalog_sync.config import Config, load_config
 from catalog_sync.errors import CatalogSyncError, StoreError
 from catalog_sync.logs import configure_logging
+from catalog_sync.redact import Redactor
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -42,11 +43,13 @@ class AppContext:
 
     config_path: str | None
     debug: bool
+    redactor: Redactor = field(default_factory=Redactor, repr=False)
     _config: Config | None = field(default=None, repr=False)
 
     def config(self) -> Config:
         if self._config is None:
             self._config = load_config(self.config_path, os.environ)
+            self.redactor.add(*config_secrets(self._config, os.environ))
         return self._config
 
 
@@ -56,6 +59,10 @@ class CatalogSyncGroup(click.Group):
     def main(self, args: Sequence[str] | None = None, **extra: Any) -> Any:  # type: ignore[override]
         argv = list(sys.argv[1:] if args is None else args)
         extra.pop("standalone_mode", None)
+        # Every secret the process may meet, so that no error line or log record shows it.
+        redactor = Redactor()
+        redactor.add(*env_secrets(os.environ))
+        extra["obj"] = redactor
         try:
             super().main(args=argv, standalone_mode=False, **extra)
         except click.exceptions.Exit as exc:
@@ -67,19 +74,47 @@ class CatalogSyncGroup(click.Group):
             click.echo("error: aborted", err=True)
             sys.exit(1)
         except CatalogSyncError as exc:
-            _report(exc, debug="--debug" in argv)
+            _report(exc, redactor, debug="--debug" in argv)
             sys.exit(exc.exit_code)
         except Exception as exc:
-            _report(exc, debug="--debug" in argv, prefix="unexpected error: ")
+            _report(exc, redactor, debug="--debug" in argv, prefix="unexpected error: ")
             sys.exit(1)
         sys.exit(0)
 
 
-def _report(exc: BaseException, *, debug: bool, prefix: str = "") -> None:
+def _report(exc: BaseException, redactor: Redactor, *, debug: bool, prefix: str = "") -> None:
     if debug:
-        traceback.print_exception(exc, file=sys.stderr)
+        sys.stderr.write(redactor("".join(traceback.format_exception(exc))))
     message = " ".join(str(exc).split()) or type(exc).__name__
-    click.echo(f"error: {prefix}{message}", err=True)
+    click.echo(redactor(f"error: {prefix}{message}"), err=True)
+
+
+def env_secrets(environ: Mapping[str, str]) -> list[str]:
+    """The secrets the environment holds: the API key, a database URL's password."""
+    from catalog_sync.config import API_KEY_ENV, DATABASE_URL_ENV
+
+    return [environ.get(API_KEY_ENV, "").strip(), *url_password(environ.get(DATABASE_URL_ENV))]
+
+
+def config_secrets(config: Config, environ: Mapping[str, str]) -> list[str]:
+    """The database URL's password and the webhook URL the configuration points at."""
+    hook = environ.get(config.notify.webhook_url_env, "") if config.notify.webhook_url_env else ""
+    return [*url_password(config.database.url), hook.strip()]
+
+
+def url_password(url: str | None) -> list[str]:
+    """A URL's password, as written and decoded ([] when it has none)."""
+    if not url:
+        return []
+    from urllib.parse import quote, unquote, urlsplit
+
+    try:
+        raw = urlsplit(url.strip()).password
+    except ValueError:
+        return []
+    if not raw:
+        return []
+    return [raw, unquote(raw), quote(unquote(raw), safe="")]
 
 
 def format_option(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -138,8 +173,9 @@ def cli(
     configuration error, 3 refused by a safety guard, 4 database lock busy.
     """
     level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
-    configure_logging(level=level, fmt=log_format)
-    ctx.obj = AppContext(config_path=config_path, debug=debug)
+    redactor = ctx.obj if isinstance(ctx.obj, Redactor) else Redactor()
+    configure_logging(level=level, fmt=log_format, redactor=redactor)
+    ctx.obj = AppContext(config_path=config_path, debug=debug, redactor=redactor)
 
 
 def _read(app: AppContext, query: Callable[[Connection], T]) -> T:

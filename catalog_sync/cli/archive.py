@@ -135,10 +135,13 @@ def rebuild(app: AppContext) -> None:
     from catalog_sync.db import make_engine
     from catalog_sync.rebuild import rebuild as rebuild_history
 
-    engine = make_engine(app.config().database.url)
+    config = app.config()
+    engine = make_engine(config.database.url)
     try:
         with _progress_bar("rebuilding") as update:
-            result = rebuild_history(engine, progress=update)
+            result = rebuild_history(
+                engine, removal_grace_runs=config.sync.removal_grace_runs, progress=update
+            )
     finally:
         engine.dispose()
     click.echo(

@@ -62,7 +62,9 @@ def sync(app: AppContext, allow_mass_removal: bool, dry_run: bool) -> None:
 def _policy(config: Config, allow_mass_removal: bool) -> Policy:
     from catalog_sync.service import Policy
 
-    return Policy(config.sync.max_removed_fraction, allow_mass_removal)
+    return Policy(
+        config.sync.max_removed_fraction, allow_mass_removal, config.sync.removal_grace_runs
+    )
 
 
 def _print_preview(changesets: Sequence[ChangeSet]) -> None:
@@ -113,6 +115,7 @@ def _sync_once(
             trigger=trigger,
             max_removed_fraction=config.sync.max_removed_fraction,
             allow_mass_removal=allow_mass_removal,
+            removal_grace_runs=config.sync.removal_grace_runs,
             notify=notify,
         )
 

@@ -142,19 +142,27 @@ def sqlite_path(engine: Engine) -> Path | None:
     return Path(str(database))
 
 
+class HeldLock:
+    """The run lock a caller holds; `confirm()` right before applying makes sure it
+    still does (a no-op but on PostgreSQL, whose server may end the lock's session)."""
+
+    def confirm(self) -> None:
+        return None
+
+
 @contextlib.contextmanager
-def run_lock(engine: Engine, *, purpose: str) -> Iterator[None]:
+def run_lock(engine: Engine, *, purpose: str) -> Iterator[HeldLock]:
     """Hold this database's run lock, or raise LockBusy at once."""
     if engine.dialect.name == "postgresql":
-        with _advisory_lock(engine):
-            yield
+        with _advisory_lock(engine) as held:
+            yield held
         return
     path = sqlite_path(engine)
     if path is None:
-        yield
+        yield HeldLock()
         return
     with _file_lock(path, purpose):
-        yield
+        yield HeldLock()
 
 
 @contextlib.contextmanager
@@ -188,34 +196,75 @@ def _holder(lock_path: Path) -> str:
         return "holder unknown"
 
 
-@contextlib.contextmanager
-def _advisory_lock(engine: Engine) -> Iterator[None]:
-    try:
-        connection = engine.connect()
-    except SQLAlchemyError as exc:
-        raise StoreError(f"cannot connect to {masked(engine.url)}: {_short(exc)}") from exc
-    with connection:
-        got = connection.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": ADVISORY_LOCK_KEY})
-        connection.commit()
-        if not got:
-            holder = connection.scalar(
-                text(
-                    "SELECT a.pid::text || ' (' || coalesce(a.application_name, '') || ', since '"
-                    " || a.backend_start::text || ')' FROM pg_locks l"
-                    " JOIN pg_stat_activity a ON a.pid = l.pid"
-                    " WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1"
-                    " AND l.classid::bigint = :hi AND l.objid::bigint = :lo"
-                ),
-                {"hi": ADVISORY_LOCK_KEY >> 32, "lo": ADVISORY_LOCK_KEY & 0xFFFF_FFFF},
-            )
-            who = f"server backend {holder}" if holder else "holder unknown"
-            raise LockBusy(f"another catalog-sync run holds the lock on this database ({who})")
+class _AdvisoryLock(HeldLock):
+    """A session advisory lock on PostgreSQL, held by one connection of its own."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.connection = self._take()
+
+    def _take(self) -> Connection:
         try:
-            yield
-        finally:
-            with contextlib.suppress(SQLAlchemyError):
-                connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_LOCK_KEY})
-                connection.commit()
+            connection = self.engine.connect()
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot connect to {masked(self.engine.url)}: {_short(exc)}") from exc
+        try:
+            got = connection.scalar(
+                text("SELECT pg_try_advisory_lock(:k)"), {"k": ADVISORY_LOCK_KEY}
+            )
+            connection.commit()
+            if not got:
+                raise LockBusy(
+                    "another catalog-sync run holds the lock on this database "
+                    f"({_advisory_holder(connection)})"
+                )
+        except BaseException:
+            connection.close()
+            raise
+        return connection
+
+    def confirm(self) -> None:
+        """If the server ended the lock's session (a restart, a terminated backend),
+        the lock went with it: take it again, or raise LockBusy if another run has."""
+        try:
+            self.connection.exec_driver_sql("SELECT 1")
+            self.connection.commit()
+            return
+        except SQLAlchemyError as exc:
+            log.warning("the run lock's database session ended (%s); taking it again", _short(exc))
+        with contextlib.suppress(SQLAlchemyError):
+            self.connection.close()
+        self.connection = self._take()
+
+    def release(self) -> None:
+        with contextlib.suppress(SQLAlchemyError):
+            self.connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_LOCK_KEY})
+            self.connection.commit()
+        with contextlib.suppress(SQLAlchemyError):
+            self.connection.close()
+
+
+def _advisory_holder(connection: Connection) -> str:
+    holder = connection.scalar(
+        text(
+            "SELECT a.pid::text || ' (' || coalesce(a.application_name, '') || ', since '"
+            " || a.backend_start::text || ')' FROM pg_locks l"
+            " JOIN pg_stat_activity a ON a.pid = l.pid"
+            " WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1"
+            " AND l.classid::bigint = :hi AND l.objid::bigint = :lo"
+        ),
+        {"hi": ADVISORY_LOCK_KEY >> 32, "lo": ADVISORY_LOCK_KEY & 0xFFFF_FFFF},
+    )
+    return f"server backend {holder}" if holder else "holder unknown"
+
+
+@contextlib.contextmanager
+def _advisory_lock(engine: Engine) -> Iterator[HeldLock]:
+    held = _AdvisoryLock(engine)
+    try:
+        yield held
+    finally:
+        held.release()
 
 
 def _short(exc: BaseException) -> str:

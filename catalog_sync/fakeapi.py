@@ -61,6 +61,7 @@ class RecordedRequest:
     path: str
     query: dict[str, list[str]]
     headers: dict[str, str]
+    at: float = field(default_factory=time.time)  # arrival, epoch seconds
 
 
 class FakeHooxApi:

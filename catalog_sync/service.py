@@ -27,7 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from catalog_sync import archive, migrate, store
-from catalog_sync.db import first_load_connection, masked, run_lock, sqlite_path
+from catalog_sync.db import HeldLock, first_load_connection, masked, run_lock, sqlite_path
 from catalog_sync.diff import (
     ChangeSet,
     PreviousModel,
@@ -100,7 +100,7 @@ def run_sync(
     `notify_error` and never fails the sync.
     """
     policy = Policy(max_removed_fraction, allow_mass_removal, removal_grace_runs)
-    with run_lock(engine, purpose=f"sync ({trigger})"):
+    with run_lock(engine, purpose=f"sync ({trigger})") as lock:
         _guard_db(lambda: migrate.ensure_schema(engine), engine)
         run_id = _guard_db(lambda: _start(engine, trigger, clock), engine)
         with run_context(run_id):
@@ -110,7 +110,13 @@ def run_sync(
                 run_id,
                 clock,
                 lambda: _receive(
-                    engine, run_id, body=fetch(), observed_at=None, policy=policy, clock=clock
+                    engine,
+                    run_id,
+                    body=fetch(),
+                    observed_at=None,
+                    policy=policy,
+                    clock=clock,
+                    lock=lock,
                 ),
             )
             if notify is not None:
@@ -151,7 +157,7 @@ def import_snapshots(
         except CatalogSyncError as exc:
             raise type(exc)(f"{snapshot.path}: {exc}; nothing was imported") from exc
     results: list[tuple[Snapshot, SyncResult | None]] = []
-    with run_lock(engine, purpose="import"):
+    with run_lock(engine, purpose="import") as lock:
         _guard_db(lambda: migrate.ensure_schema(engine), engine)
         pending = _guard_db(lambda: _not_yet_imported(engine, ordered), engine)
         if not archive_only:
@@ -172,6 +178,7 @@ def import_snapshots(
                 policy=policy,
                 clock=clock,
                 archive_only=archive_only,
+                lock=lock,
             )
             with run_context(run_id):
                 result = _recorded(engine, run_id, clock, receive)
@@ -258,7 +265,7 @@ def _recorded(
         log.info("run %d %s: %s", run_id, _status_of(exc), exc)
         raise
     except SQLAlchemyError as exc:
-        error = StoreError(f"database error: {_first_line(exc)}")
+        error = StoreError(f"database error: {_first_line(exc)}{_disk_hint(exc)}")
         _record_failure(engine, run_id, error, clock)
         log.info("run %d failed: %s", run_id, error)
         raise error from exc
@@ -278,6 +285,7 @@ def _receive(
     policy: Policy,
     clock: Clock,
     archive_only: bool = False,
+    lock: HeldLock | None = None,
 ) -> SyncResult:
     """Archive the body (kept even if it is invalid or the run fails), validate it,
     then apply it.
@@ -326,7 +334,9 @@ def _receive(
             )
         nothing_applied = ChangeSet(models_seen=len(catalog.items))
         return SyncResult(run_id, moment, nothing_applied, payload_sha256=sha)
-    changes = _apply(engine, run_id, catalog, observed_at=moment, policy=policy, clock=clock)
+    changes = _apply(
+        engine, run_id, catalog, observed_at=moment, policy=policy, clock=clock, lock=lock
+    )
     return SyncResult(run_id, moment, changes, payload_sha256=sha)
 
 
@@ -338,7 +348,10 @@ def _apply(
     observed_at: dt.datetime,
     policy: Policy,
     clock: Clock,
+    lock: HeldLock | None = None,
 ) -> ChangeSet:
+    if lock is not None:
+        lock.confirm()  # the fetch may have outlived the lock's database session
     bulk = len(catalog.items) >= store.BULK_LOAD_MODELS
     with (
         first_load_connection(engine) if bulk else contextlib.nullcontext(engine) as bind,
@@ -494,6 +507,14 @@ def _guard_db(action: Callable[[], T], engine: Engine) -> T:
         return action()
     except SQLAlchemyError as exc:
         raise StoreError(f"database error on {masked(engine.url)}: {_first_line(exc)}") from exc
+
+
+def _disk_hint(exc: BaseException) -> str:
+    """SQLite reports a full disk (ENOSPC, EFBIG) as a disk I/O error or a full database."""
+    text = str(exc)
+    if "disk I/O error" in text or "database or disk is full" in text:
+        return "; is the disk full (or the file size limited)? Nothing was applied"
+    return ""
 
 
 def _first_line(exc: BaseException) -> str:

@@ -50,7 +50,7 @@ def natural_snapshot(engine: sa.Engine) -> dict[str, list[Any]]:
     histories are equal exactly when these are."""
     queries = {
         "models": "SELECT name, label, type, provider, base_cost, has_audio, content_hash,"
-        " first_seen_at, removed_at FROM models",
+        " first_seen_at, removed_at, missing_runs FROM models",
         "capabilities": "SELECT m.name, c.name, c.position, c.value FROM capabilities c"
         " JOIN models m ON m.id = c.model_id",
         "tags": "SELECT name FROM tags",

@@ -85,3 +85,47 @@ def test_declared_content_length_over_the_cap_is_refused_before_reading() -> Non
 
     with pytest.raises(FetchError, match=r"exceeds api\.max_response_mb"):
         fetch(handler)
+
+
+def test_x_ratelimit_reset_in_epoch_seconds_is_waited_for() -> None:
+    import time
+
+    reset = time.time() + 0.3
+    responses = [
+        httpx.Response(429, headers={"X-RateLimit-Reset": f"{reset:.3f}"}),
+        httpx.Response(200, content=b"{}"),
+    ]
+    seen: list[float] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(time.time())
+        return responses.pop(0)
+
+    assert fetch(handler) == b"{}"
+    assert seen[1] >= reset - 0.01
+
+
+def test_retry_after_wins_over_x_ratelimit_reset() -> None:
+    from catalog_sync.client import _server_wait
+
+    both = httpx.Headers({"Retry-After": "2", "X-RateLimit-Reset": "9999999999"})
+    assert _server_wait(both) == (2.0, "Retry-After")
+    assert _server_wait(httpx.Headers({"X-RateLimit-Reset": "5"})) == (5.0, "X-RateLimit-Reset")
+    assert _server_wait(httpx.Headers({"X-RateLimit-Reset": "soon"})) == (None, "")
+    assert _server_wait(httpx.Headers({"X-RateLimit-Reset": "1000000000"}))[0] == 0.0  # past
+
+
+def test_a_key_quoted_in_an_error_or_a_body_never_reaches_the_caller() -> None:
+    def quoting(request: httpx.Request) -> httpx.Response:
+        echo = request.headers["authorization"]
+        return httpx.Response(400, json={"error": f"bad request (Authorization: {echo})"})
+
+    with pytest.raises(FetchError) as info:
+        fetch(quoting)
+    assert "secret-key" not in str(info.value)
+    assert "Authorization: Bearer [redacted]" in str(info.value)
+
+    def echoing(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=b'{"models": [], "seen": "Bearer secret-key"}')
+
+    assert fetch(echoing) == b'{"models": [], "seen": "Bearer [redacted]"}'

@@ -346,7 +346,7 @@ def test_postgresql_ending_the_sessions_during_the_fetch(harness: Harness) -> No
         with admin.connect() as connection:
             ended = connection.execute(
                 sa.text(
-                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                    "SELECT count(pg_terminate_backend(pid, 10000)) FROM pg_stat_activity"
                     " WHERE datname = :db AND pid <> pg_backend_pid()"
                 ),
                 {"db": database},
@@ -394,10 +394,11 @@ def test_a_lock_lost_with_its_session_and_taken_by_another_run_applies_nothing(
         with other.connect() as connection:
             connection.execute(
                 sa.text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    "SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity"
                     " WHERE datname = current_database() AND pid <> pg_backend_pid()"
                 )
             )
+            # (the timeout makes pg_terminate_backend wait until each backend has ended)
             # another run takes the lock while this one waits for the API
             assert connection.scalar(
                 sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": ADVISORY_LOCK_KEY}

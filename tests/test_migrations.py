@@ -106,3 +106,71 @@ def _sqlite_schema(path: Path) -> list[tuple[str, ...]]:
         ).fetchall()
         revision = connection.execute("SELECT version_num FROM alembic_version").fetchall()
     return [(t, n, tbl, " ".join((sql or "").split())) for t, n, tbl, sql in objects] + revision
+
+
+def test_0007_turns_stored_numbers_into_json_text_and_keeps_every_row(tmp_path: Path) -> None:
+    """A database written before 0007 holds price changes as SQLite integers and
+    reals; after the upgrade every value is JSON text, and the views still work."""
+    path = tmp_path / "old.db"
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        migrate.upgrade(engine, "0006")
+    finally:
+        engine.dispose()
+    with contextlib.closing(sqlite3.connect(path)) as connection, connection:
+        connection.executescript(
+            """
+            INSERT INTO sync_runs (id, started_at, status, trigger)
+                VALUES (1, '2026-11-01 00:00:00', 'success', 'cli');
+            INSERT INTO models (id, name, base_cost, raw, content_hash, first_seen_at)
+                VALUES (1, 'veo', 30, '{"name": "veo", "base_cost": 30}', 'h',
+                        '2026-11-01 00:00:00');
+            INSERT INTO cost_history (model_id, base_cost, valid_from, valid_to, sync_run_id)
+                VALUES (1, 28, '2026-10-01 00:00:00', '2026-11-01 00:00:00', 1),
+                       (1, 30, '2026-11-01 00:00:00', NULL, 1);
+            INSERT INTO catalog_changes
+                (sync_run_id, model_id, changed_at, kind, field, old_value, new_value)
+                VALUES (1, 1, '2026-11-01 00:00:00', 'updated', 'base_cost', '28', '30.5'),
+                       (1, 1, '2026-11-01 00:00:00', 'updated', 'label', '"A"', '"B"'),
+                       (1, 1, '2026-11-01 00:00:00', 'added', NULL, NULL, NULL);
+            """
+        )
+        before = connection.execute(
+            "SELECT typeof(old_value), typeof(new_value) FROM catalog_changes ORDER BY id"
+        ).fetchall()
+    assert before[0] == ("integer", "real")  # what NUMERIC affinity did to '28' and '30.5'
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        migrate.upgrade(engine)
+        migrate.check(engine)
+    finally:
+        engine.dispose()
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        after = connection.execute(
+            "SELECT typeof(old_value), old_value, typeof(new_value), new_value"
+            " FROM catalog_changes ORDER BY id"
+        ).fetchall()
+        prices = connection.execute("SELECT old_cost, new_cost FROM price_changes").fetchall()
+        current = connection.execute("SELECT name, base_cost FROM current_models").fetchall()
+        missing = connection.execute("SELECT missing_runs FROM models").fetchall()
+        foreign_keys = connection.execute("PRAGMA foreign_key_check").fetchall()
+    assert after == [
+        ("text", "28", "text", "30.5"),
+        ("text", '"A"', "text", '"B"'),
+        ("null", None, "null", None),
+    ]
+    assert prices == [(28.0, 30.0)]
+    assert current == [("veo", 30.0)]
+    assert missing == [(0,)]
+    assert foreign_keys == []
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        migrate.downgrade(engine, "0006")  # and back, every row kept
+    finally:
+        engine.dispose()
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        counts = [
+            connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            for table in ("models", "cost_history", "catalog_changes")
+        ]
+    assert counts == [1, 2, 3]

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from catalog_sync.errors import PayloadError
 from catalog_sync.payload import (
+    NonFinite,
     _scan_document,
     canonical_json,
     capability_rows,
@@ -134,21 +135,18 @@ def test_the_item_scanner_agrees_with_json_loads(text: str) -> None:
     """Whenever the fast scanner answers, it answers what json.loads does, and each
     item's text parses back to that item; otherwise json.loads decides."""
     scanned = _scan_document(text.encode())
-    try:
-        expected = json.loads(text, parse_constant=_reject)
+    try:  # Infinity and NaN parse into markers, so that validation can name their field
+        expected = json.loads(text, parse_constant=NonFinite)
     except ValueError:
         assert scanned is None
         return
     if scanned is None:
         return
     document, item_texts = scanned
-    assert document == expected
+    assert repr(document) == repr(expected)
     if item_texts is not None:
-        assert [json.loads(t) for t in item_texts] == expected["models"]
-
-
-def _reject(token: str) -> None:
-    raise ValueError(token)
+        parsed = [json.loads(t, parse_constant=NonFinite) for t in item_texts]
+        assert repr(parsed) == repr(expected["models"])
 
 
 def test_the_field_comparison_ignores_integral_float_spelling() -> None:

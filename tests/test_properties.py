@@ -119,8 +119,10 @@ def count(engine: sa.Engine, table: str) -> int:
 class Reference:
     """What the history must say, computed the obvious way."""
 
-    def __init__(self) -> None:
+    def __init__(self, removal_grace_runs: int = 1) -> None:
+        self.grace = removal_grace_runs
         self.active: dict[str, dict[str, Any]] = {}
+        self.missing: dict[str, int] = {}
         self.last: dict[str, dict[str, Any]] = {}
         self.periods: dict[str, list[list[Any]]] = {}
         self.price_changes = 0
@@ -128,6 +130,7 @@ class Reference:
     def apply(self, document: dict[str, Any], t: dt.datetime) -> None:
         seen = {m["name"]: m for m in document["models"]}
         for name, item in seen.items():
+            self.missing[name] = 0
             if name not in self.active:
                 if name in self.last and float(self.last[name]["base_cost"]) != float(
                     item["base_cost"]
@@ -138,10 +141,17 @@ class Reference:
                 self.periods[name][-1][2] = t
                 self.periods[name].append([float(item["base_cost"]), t, None])
                 self.price_changes += 1
-        for name in self.active:
-            if name not in seen:
+        pending = {}
+        for name, item in self.active.items():
+            if name in seen:
+                continue
+            self.missing[name] += 1
+            if self.missing[name] >= self.grace:  # removed by this run
                 self.periods[name][-1][2] = t
-        self.active = dict(seen)
+                self.missing[name] = 0
+            else:  # within its grace: stays active and unchanged
+                pending[name] = item
+        self.active = {**pending, **seen}
         self.last.update(seen)
 
 
@@ -184,11 +194,13 @@ def current_detail(engine: sa.Engine) -> tuple[set[Any], set[Any]]:
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(sequence=steps)
-def test_random_histories_keep_every_invariant(engine: sa.Engine, sequence: list[Any]) -> None:
+@given(sequence=steps, grace=st.sampled_from([1, 1, 2, 3]))
+def test_random_histories_keep_every_invariant(
+    engine: sa.Engine, sequence: list[Any], grace: int
+) -> None:
     reset(engine)
     clock = Clock()
-    reference = Reference()
+    reference = Reference(removal_grace_runs=grace)
     last_good: dict[str, Any] | None = None
     for kind, payload, allow in sequence:
         body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
@@ -198,6 +210,7 @@ def test_random_histories_keep_every_invariant(engine: sa.Engine, sequence: list
                 engine=engine,
                 fetch=lambda body=body: body,
                 allow_mass_removal=allow,
+                removal_grace_runs=grace,
                 clock=clock,
             )
         except GuardRefused:
@@ -226,11 +239,23 @@ def test_random_histories_keep_every_invariant(engine: sa.Engine, sequence: list
         ).scalar_one()
     assert logged == reference.price_changes
     incremental = natural_snapshot(engine)
-    rebuild(engine)
+    rebuild(engine, removal_grace_runs=grace)
     assert natural_snapshot(engine) == incremental  # the archive rebuilds the same history
     if last_good is not None:
+        body = json.dumps(last_good).encode()
+        for _ in range(grace - 1):  # models within their grace are removed by these
+            result = run_sync(
+                engine=engine,
+                fetch=lambda: body,
+                removal_grace_runs=grace,
+                allow_mass_removal=True,
+                clock=clock,
+            )
+            reference.apply(last_good, result.observed_at)
+            check_invariants(engine)
+            assert stored_periods(engine) == reference.periods
         history = (count(engine, "cost_history"), count(engine, "catalog_changes"))
-        again = run_sync(engine=engine, fetch=lambda: json.dumps(last_good).encode(), clock=clock)
+        again = run_sync(engine=engine, fetch=lambda: body, removal_grace_runs=grace, clock=clock)
         assert (count(engine, "cost_history"), count(engine, "catalog_changes")) == history
         assert again.changes is not None and again.changes.is_empty
 

@@ -144,10 +144,15 @@ def _processors(
             continue
         column_type = table.c[name].type
         processor: Processor = column_type.dialect_impl(dialect).bind_processor(dialect)
-        if processor is not None and not isinstance(column_type, JSON):
+        if processor is not None and not _is_json(column_type):
             processor = _memoized(processor)  # JSON values: 1 == True as keys, never cache
         found.append(processor)
     return found
+
+
+def _is_json(column_type: Any) -> bool:
+    """JSON, or a type decorating JSON (schema.JSONText)."""
+    return isinstance(column_type, JSON) or isinstance(getattr(column_type, "impl", None), JSON)
 
 
 def _memoized(processor: Callable[[Any], Any]) -> Callable[[Any], Any]:

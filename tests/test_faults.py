@@ -220,6 +220,18 @@ def test_json_columns_hold_json_text_as_analysts_read_them(harness: Harness) -> 
     assert raw_types == [("text",)]
 
 
+def test_true_and_1_stay_apart_in_the_change_log(harness: Harness) -> None:
+    """JSON values are never converted through a cache (True == 1 as a key)."""
+    harness.serve(catalog(model("a", has_audio=False, n=0)))
+    harness.sync()
+    harness.serve(catalog(model("a", has_audio=True, n=1)))
+    harness.sync()
+    assert harness.rows(
+        "SELECT field, CAST(old_value AS TEXT), CAST(new_value AS TEXT) FROM catalog_changes"
+        " WHERE kind = 'updated' ORDER BY field"
+    ) == [("has_audio", "false", "true"), ("n", "0", "1")]
+
+
 # --- a full disk --------------------------------------------------------------------------
 
 

@@ -33,7 +33,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from catalog_sync.fakeapi import FakeHooxApi  # noqa: E402
+from catalog_sync.hoox.fakeapi import FakeHooxApi  # noqa: E402
 
 KEY = "hx_live_" + "0" * 64
 
@@ -211,9 +211,9 @@ class Bench:
 
         from sqlalchemy import text
 
-        from catalog_sync.analytics import prices_as_of
-        from catalog_sync.db import make_engine
-        from catalog_sync.service import run_sync
+        from catalog_sync.analysts.queries import prices_as_of
+        from catalog_sync.flows.sync import run_sync
+        from catalog_sync.storage.engine import make_engine
 
         rng = random.Random(42)
         db = self.work / "history.db"

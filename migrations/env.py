@@ -2,14 +2,14 @@
 
 Offline mode (`sql=True`) renders the migrations as a SQL script for a dialect
 given in `config.attributes["dialect_name"]`: catalog-sync creates a new
-SQLite database from that script (see catalog_sync.migrate.ensure_schema).
+SQLite database from that script (see catalog_sync.storage.migrate.ensure_schema).
 """
 
 from __future__ import annotations
 
 from alembic import context
 
-from catalog_sync.schema import Base
+from catalog_sync.storage.schema import Base
 
 config = context.config
 

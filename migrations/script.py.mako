@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import catalog_sync.schema
+import catalog_sync.storage.schema
 ${imports if imports else ""}
 
 revision: str = ${repr(up_revision)}

@@ -18,8 +18,8 @@ import sqlalchemy as sa
 from click.testing import CliRunner, Result
 
 from catalog_sync.cli import cli
-from catalog_sync.db import make_engine
-from catalog_sync.fakeapi import FakeHooxApi
+from catalog_sync.hoox.fakeapi import FakeHooxApi
+from catalog_sync.storage.engine import make_engine
 
 SAMPLES = Path(__file__).resolve().parents[1] / "catalog_sync" / "samples"
 
@@ -225,10 +225,10 @@ def build_history(api: FakeHooxApi, db_url: str) -> None:
     """Six real syncs over HTTP from the fake API, each observed at HISTORY_TIMES."""
     import datetime as dt
 
-    from catalog_sync.client import build_client, fetch_catalog
     from catalog_sync.config import ApiConfig
     from catalog_sync.errors import PayloadError
-    from catalog_sync.service import run_sync
+    from catalog_sync.flows.sync import run_sync
+    from catalog_sync.hoox.client import build_client, fetch_catalog
 
     engine = make_engine(db_url)
     config = ApiConfig(base_url=api.base_url, max_retries=0)

@@ -10,9 +10,9 @@ import sqlalchemy as sa
 from conftest import ALL_DERIVED, Harness, catalog, model
 from invariants import check_invariants
 
-from catalog_sync.db import make_engine
-from catalog_sync.service import run_sync
-from catalog_sync.store import BULK_LOAD_MODELS
+from catalog_sync.flows.sync import run_sync
+from catalog_sync.storage.apply import BULK_LOAD_MODELS
+from catalog_sync.storage.engine import make_engine
 
 SQLITE_TRIGGER = """
 CREATE TRIGGER fail_midway BEFORE INSERT ON cost_history

@@ -5,9 +5,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from catalog_sync.client import build_client, fetch_catalog, models_url
 from catalog_sync.config import ApiConfig
 from catalog_sync.errors import FetchError
+from catalog_sync.hoox.client import build_client, fetch_catalog, models_url
 
 API = ApiConfig(base_url="https://api.test", max_retries=2, backoff_seconds=0.0)
 
@@ -106,7 +106,7 @@ def test_x_ratelimit_reset_in_epoch_seconds_is_waited_for() -> None:
 
 
 def test_retry_after_wins_over_x_ratelimit_reset() -> None:
-    from catalog_sync.client import _server_wait
+    from catalog_sync.hoox.client import _server_wait
 
     both = httpx.Headers({"Retry-After": "2", "X-RateLimit-Reset": "9999999999"})
     assert _server_wait(both) == (2.0, "Retry-After")

@@ -8,8 +8,8 @@ import pytest
 import sqlalchemy as sa
 from conftest import Harness, catalog, model
 
-from catalog_sync.db import make_engine
-from catalog_sync.schema import Base
+from catalog_sync.storage.engine import make_engine
+from catalog_sync.storage.schema import Base
 
 
 def dump(url: str) -> dict[str, list[tuple[object, ...]]]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from conftest import model
 
-from catalog_sync.diff import PreviousModel, diff_catalog, names_needing_fields
-from catalog_sync.payload import normalize_item
+from catalog_sync.core.diff import PreviousModel, diff_catalog, names_needing_fields
+from catalog_sync.core.payload import normalize_item
 
 
 def prev(item_id: int, name: str, cost: float = 1.0, *, active: bool = True, **fields: object):

@@ -15,9 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from invariants import check_invariants
 
-from catalog_sync.db import make_engine
-from catalog_sync.migrate import ensure_schema
-from catalog_sync.service import run_sync
+from catalog_sync.flows.sync import run_sync
+from catalog_sync.storage.engine import make_engine
+from catalog_sync.storage.migrate import ensure_schema
 
 
 def history(h: Harness) -> list[tuple[Any, ...]]:

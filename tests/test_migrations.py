@@ -11,9 +11,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from catalog_sync import migrate
-from catalog_sync.db import make_engine
-from catalog_sync.schema import Base
+from catalog_sync.storage import migrate
+from catalog_sync.storage.engine import make_engine
+from catalog_sync.storage.schema import Base
 
 
 def test_models_and_migrations_agree_and_both_directions_run(db_url: str) -> None:
@@ -55,16 +55,16 @@ def test_timestamps_are_timestamptz_on_postgresql(db_url: str) -> None:
 
 
 def test_the_packaged_sqlite_script_is_the_rendered_migrations() -> None:
-    packaged = resources.files("catalog_sync").joinpath(migrate.SQLITE_SCRIPT).read_text()
+    packaged = resources.files("catalog_sync.storage").joinpath(migrate.SQLITE_SCRIPT).read_text()
     assert packaged == migrate.render_sql("sqlite"), (
-        "a migration changed: regenerate the script with `python -m catalog_sync.migrate`"
+        "a migration changed: regenerate the script with `python -m catalog_sync.storage.migrate`"
     )
 
 
 def test_a_new_sqlite_database_gets_what_upgrade_gives_without_alembic(tmp_path: Path) -> None:
     fresh, migrated = tmp_path / "fresh.db", tmp_path / "migrated.db"
     program = (
-        "import sys; from catalog_sync import db, migrate\n"
+        "import sys; from catalog_sync.storage import engine as db, migrate\n"
         f"engine = db.make_engine({f'sqlite:///{fresh}'!r})\n"
         "assert migrate.ensure_schema(engine) is True\n"
         "assert 'alembic' not in sys.modules, 'alembic was imported'\n"

@@ -126,7 +126,7 @@ def test_json_logs_carry_the_run_id(harness: Harness) -> None:
     result = harness.cli("--log-format", "json", "-v", "sync")
     assert result.exit_code == 0, result.output
     entries = [json.loads(line) for line in result.stderr.splitlines()]
-    during = [e for e in entries if e["logger"] == "catalog_sync.service"]
+    during = [e for e in entries if e["logger"] == "catalog_sync.flows.sync"]
     assert during
     assert {e["run_id"] for e in during} == {1}
     assert {"ts", "level", "logger", "run_id", "message"} <= set(entries[0])

@@ -10,8 +10,7 @@ from conftest import model
 from hypothesis import given
 from hypothesis import strategies as st
 
-from catalog_sync.errors import PayloadError
-from catalog_sync.payload import (
+from catalog_sync.core.payload import (
     NonFinite,
     _scan_document,
     canonical_json,
@@ -20,6 +19,7 @@ from catalog_sync.payload import (
     normalize_item,
     parse_catalog,
 )
+from catalog_sync.errors import PayloadError
 
 
 def test_parse_keeps_unknown_fields_and_applies_hoisted_filters() -> None:
@@ -151,7 +151,7 @@ def test_the_item_scanner_agrees_with_json_loads(text: str) -> None:
 
 def test_the_field_comparison_ignores_integral_float_spelling() -> None:
     """The hash may differ (5 vs 5.0); the authoritative comparison must not."""
-    from catalog_sync.diff import field_changes
+    from catalog_sync.core.diff import field_changes
 
     one = normalize_item(model("a", capabilities={"d": [5, 10], "n": {"k": [2, 1]}}))
     two = normalize_item(model("a", capabilities={"d": [10, 5.0], "n": {"k": [1, 2.0]}}))

@@ -14,12 +14,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from invariants import check_invariants, natural_snapshot
 
-from catalog_sync.db import make_engine
+from catalog_sync.core.payload import capability_rows
 from catalog_sync.errors import CatalogSyncError, GuardRefused, PayloadError
-from catalog_sync.migrate import ensure_schema
-from catalog_sync.payload import capability_rows
-from catalog_sync.rebuild import rebuild
-from catalog_sync.service import run_sync
+from catalog_sync.flows.rebuild import rebuild
+from catalog_sync.flows.sync import run_sync
+from catalog_sync.storage.engine import make_engine
+from catalog_sync.storage.migrate import ensure_schema
 
 NAMES = ["alpha", "beta", "gamma", "delta"]
 COSTS = [0, 0.5, 1, 2.5, 7.5, 32]
@@ -156,7 +156,7 @@ class Reference:
 
 
 def stored_periods(engine: sa.Engine) -> dict[str, list[list[Any]]]:
-    from catalog_sync.schema import CostPeriod, Model
+    from catalog_sync.storage.schema import CostPeriod, Model
 
     query = (
         sa.select(Model.name, CostPeriod.base_cost, CostPeriod.valid_from, CostPeriod.valid_to)

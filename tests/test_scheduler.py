@@ -11,7 +11,7 @@ from processes import CliProcess
 
 from catalog_sync.config import ScheduleConfig
 from catalog_sync.errors import UsageError
-from catalog_sync.scheduler import build_scheduler, cron_trigger, crontab_days
+from catalog_sync.flows.scheduler import build_scheduler, cron_trigger, crontab_days
 
 
 @pytest.mark.parametrize(

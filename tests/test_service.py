@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 
-from catalog_sync.service import gc_paused
+from catalog_sync.flows.sync import gc_paused
 
 
 def test_the_collector_is_paused_during_a_run_and_not_run_over_its_data_after() -> None:

@@ -8,7 +8,7 @@ import json
 import sqlalchemy as sa
 from conftest import Harness
 
-from catalog_sync.schema import SyncRun
+from catalog_sync.storage.schema import SyncRun
 
 
 def test_empty_database_is_unhealthy(harness: Harness) -> None:

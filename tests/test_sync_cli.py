@@ -11,8 +11,8 @@ import pytest
 import sqlalchemy as sa
 from conftest import Harness, catalog, model, sample_catalog
 
-from catalog_sync.migrate import HEAD_REVISION
-from catalog_sync.schema import CatalogChange, Model
+from catalog_sync.storage.migrate import HEAD_REVISION
+from catalog_sync.storage.schema import CatalogChange, Model
 
 
 def changes(h: Harness) -> list[tuple[Any, ...]]:
@@ -461,7 +461,7 @@ def test_history_never_moves_backwards(harness: Harness) -> None:
     engine = harness.engine()
     from sqlalchemy import update
 
-    from catalog_sync.schema import CatalogChange
+    from catalog_sync.storage.schema import CatalogChange
 
     with engine.begin() as connection:
         connection.execute(update(CatalogChange).values(changed_at=future))

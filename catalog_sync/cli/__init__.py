@@ -182,8 +182,8 @@ def _read(app: AppContext, query: Callable[[Connection], T]) -> T:
     """Run a read-only query function on the configured database."""
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
-    from catalog_sync.db import make_engine
-    from catalog_sync.migrate import current_revision
+    from catalog_sync.storage.engine import make_engine
+    from catalog_sync.storage.migrate import current_revision
 
     engine = make_engine(app.config().database.url)
     try:

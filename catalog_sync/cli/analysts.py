@@ -41,8 +41,8 @@ def models(
     output_format: str,
 ) -> None:
     """The catalog as it is now (or every model ever seen, with --all)."""
-    from catalog_sync.analytics import list_models, parse_capability_filters
-    from catalog_sync.render import emit
+    from catalog_sync.analysts.queries import list_models, parse_capability_filters
+    from catalog_sync.analysts.render import emit
 
     wanted = parse_capability_filters(capability_filters)
     rows = _read(
@@ -71,8 +71,8 @@ def history(app: AppContext, model_name: str, output_format: str) -> None:
 
     CSV gives one row per period (record=period) and per change (record=change).
     """
-    from catalog_sync.analytics import model_history
-    from catalog_sync.render import emit, print_table, to_json
+    from catalog_sync.analysts.queries import model_history
+    from catalog_sync.analysts.render import emit, print_table, to_json
 
     found = _read(app, lambda connection: model_history(connection, model_name))
     if output_format == "json":
@@ -115,8 +115,8 @@ def changes(
     app: AppContext, since: str | None, until: str | None, kind: str, output_format: str
 ) -> None:
     """What changed in the catalog, oldest first."""
-    from catalog_sync.analytics import list_changes
-    from catalog_sync.render import emit
+    from catalog_sync.analysts.queries import list_changes
+    from catalog_sync.analysts.render import emit
     from catalog_sync.timeparse import parse_moment
 
     now = _now()
@@ -144,8 +144,8 @@ def changes(
 @click.pass_obj
 def prices(app: AppContext, as_of: str, compare: str | None, output_format: str) -> None:
     """The catalog's prices at a moment, or how they differ between two moments."""
-    from catalog_sync.analytics import compare_prices, prices_as_of
-    from catalog_sync.render import emit
+    from catalog_sync.analysts.queries import compare_prices, prices_as_of
+    from catalog_sync.analysts.render import emit
     from catalog_sync.timeparse import parse_moment
 
     now = _now()
@@ -178,7 +178,7 @@ def report(app: AppContext, out_path: Path, days: int) -> None:
     Works offline: the plotting library's script is embedded in the page.
     Needs the report extra: pip install 'catalog-sync[report]'.
     """
-    from catalog_sync.report import build_report
+    from catalog_sync.analysts.report import build_report
 
     html = _read(app, lambda connection: build_report(connection, now=_now(), days=days))
     out_path.write_text(html, encoding="utf-8")

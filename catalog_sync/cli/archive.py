@@ -65,8 +65,8 @@ def import_command(
     newer than the newest recorded observation is refused; import older ones
     with --archive-only, then run `catalog-sync rebuild`.
     """
-    from catalog_sync.db import make_engine
-    from catalog_sync.service import Snapshot, import_snapshots, preview_import
+    from catalog_sync.flows.sync import Snapshot, import_snapshots, preview_import
+    from catalog_sync.storage.engine import make_engine
     from catalog_sync.timeparse import moment_in_name, parse_moment
 
     if observed_at is not None and len(files) > 1:
@@ -132,8 +132,8 @@ def rebuild(app: AppContext) -> None:
     order, under the database lock; the result equals the incremental history.
     Use it after a bug fix, or after `import --archive-only` of older snapshots.
     """
-    from catalog_sync.db import make_engine
-    from catalog_sync.rebuild import rebuild as rebuild_history
+    from catalog_sync.flows.rebuild import rebuild as rebuild_history
+    from catalog_sync.storage.engine import make_engine
 
     config = app.config()
     engine = make_engine(config.database.url)
@@ -157,8 +157,8 @@ def payloads(ctx: click.Context, output_format: str) -> None:
     """List the archived payloads (every body fetched or imported)."""
     if ctx.invoked_subcommand is not None:
         return
-    from catalog_sync.archive import list_payloads
-    from catalog_sync.render import emit
+    from catalog_sync.analysts.render import emit
+    from catalog_sync.storage.payloads import list_payloads
 
     rows = _read(ctx.obj, lambda connection: _in_session(connection, list_payloads))
     emit(
@@ -174,7 +174,7 @@ def payloads_show(app: AppContext, sha: str) -> None:
 
     SHA may be a unique prefix (6 characters or more).
     """
-    from catalog_sync.archive import load_body, pretty, resolve_sha
+    from catalog_sync.storage.payloads import load_body, pretty, resolve_sha
 
     def show(connection: Connection) -> bytes:
         from sqlalchemy.orm import Session
@@ -199,8 +199,8 @@ def payloads_prune(app: AppContext, before: str, force: bool) -> None:
     """
     from sqlalchemy.orm import Session
 
-    from catalog_sync.archive import prune
-    from catalog_sync.db import make_engine, run_lock
+    from catalog_sync.storage.engine import make_engine, run_lock
+    from catalog_sync.storage.payloads import prune
     from catalog_sync.timeparse import parse_moment
 
     moment = parse_moment(before, now=_now(), option="--before")

@@ -19,8 +19,8 @@ def db() -> None:
 @click.pass_obj
 def db_upgrade(app: AppContext) -> None:
     """Bring the database schema to the newest migration."""
-    from catalog_sync import migrate
-    from catalog_sync.db import make_engine, masked, run_lock
+    from catalog_sync.storage import migrate
+    from catalog_sync.storage.engine import make_engine, masked, run_lock
 
     config = app.config()
     engine = make_engine(config.database.url)
@@ -41,8 +41,8 @@ def db_upgrade(app: AppContext) -> None:
 @click.pass_obj
 def db_current(app: AppContext) -> None:
     """Print the database's schema revision."""
-    from catalog_sync import migrate
-    from catalog_sync.db import make_engine
+    from catalog_sync.storage import migrate
+    from catalog_sync.storage.engine import make_engine
 
     engine = make_engine(app.config().database.url)
     try:
@@ -72,8 +72,8 @@ def copy_command(app: AppContext, target_url: str) -> None:
     timestamps are preserved; the copy is verified by row counts. Both
     databases are locked while it runs.
     """
-    from catalog_sync.db import make_engine, masked, run_lock
-    from catalog_sync.transfer import copy_database
+    from catalog_sync.storage.engine import make_engine, masked, run_lock
+    from catalog_sync.storage.transfer import copy_database
 
     source = make_engine(app.config().database.url)
     target = make_engine(target_url)

@@ -23,8 +23,8 @@ from catalog_sync.config import Config, require_api_key, webhook_url
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-    from catalog_sync.diff import ChangeSet
-    from catalog_sync.service import Policy, SyncResult
+    from catalog_sync.core.diff import ChangeSet
+    from catalog_sync.flows.sync import Policy, SyncResult
 
 
 @cli.command()
@@ -36,7 +36,7 @@ def sync(app: AppContext, allow_mass_removal: bool, dry_run: bool) -> None:
 
     Needs the API key in env HOOX_API_KEY. Prints one summary line.
     """
-    from catalog_sync.db import make_engine
+    from catalog_sync.storage.engine import make_engine
 
     config = app.config()
     api_key = require_api_key(os.environ)
@@ -44,8 +44,8 @@ def sync(app: AppContext, allow_mass_removal: bool, dry_run: bool) -> None:
     engine = make_engine(config.database.url)
     try:
         if dry_run:
-            from catalog_sync.client import build_client, fetch_catalog
-            from catalog_sync.service import preview
+            from catalog_sync.flows.sync import preview
+            from catalog_sync.hoox.client import build_client, fetch_catalog
 
             with build_client(config.api) as client:
                 body = fetch_catalog(client, config.api, api_key).body
@@ -60,7 +60,7 @@ def sync(app: AppContext, allow_mass_removal: bool, dry_run: bool) -> None:
 
 
 def _policy(config: Config, allow_mass_removal: bool) -> Policy:
-    from catalog_sync.service import Policy
+    from catalog_sync.flows.sync import Policy
 
     return Policy(
         config.sync.max_removed_fraction, allow_mass_removal, config.sync.removal_grace_runs
@@ -69,7 +69,7 @@ def _policy(config: Config, allow_mass_removal: bool) -> Policy:
 
 def _print_preview(changesets: Sequence[ChangeSet]) -> None:
     """Print every change a dry run found, then its summary line."""
-    from catalog_sync.render import describe_changes
+    from catalog_sync.analysts.render import describe_changes
 
     for changes in changesets:
         for line in describe_changes(changes):
@@ -93,12 +93,12 @@ def _sync_once(
     allow_mass_removal: bool = False,
 ) -> SyncResult:
     """One run with this configuration: HTTP client, notifier, then run_sync."""
-    from catalog_sync.client import build_client, fetch_catalog
-    from catalog_sync.service import run_sync
+    from catalog_sync.flows.sync import run_sync
+    from catalog_sync.hoox.client import build_client, fetch_catalog
 
     notify: Callable[[dict[str, Any]], None] | None = None
     if webhook is not None:
-        from catalog_sync.notify import post_digest
+        from catalog_sync.flows.notify import post_digest
 
         def notify(digest: dict[str, Any]) -> None:
             post_digest(
@@ -132,8 +132,8 @@ def schedule(app: AppContext, run_now: bool) -> None:
     a failed run is recorded in sync_runs (trigger `schedule`) and the
     scheduler goes on. The next fire time is logged after each run.
     """
-    from catalog_sync.db import make_engine
-    from catalog_sync.scheduler import cron_trigger, run_forever
+    from catalog_sync.flows.scheduler import cron_trigger, run_forever
+    from catalog_sync.storage.engine import make_engine
 
     config = app.config()
     api_key = require_api_key(os.environ)
@@ -173,9 +173,9 @@ def status(app: AppContext, max_age: str | None, output_format: str) -> None:
     or when the last success is older than --max-age; 0 otherwise. Made for
     monitoring checks.
     """
-    from catalog_sync.db import make_engine
-    from catalog_sync.service import utcnow
-    from catalog_sync.status import read_status, render_text
+    from catalog_sync.analysts.status import read_status, render_text
+    from catalog_sync.flows.sync import utcnow
+    from catalog_sync.storage.engine import make_engine
     from catalog_sync.timeparse import parse_duration
 
     limit = parse_duration(max_age, option="--max-age") if max_age else None
@@ -211,7 +211,7 @@ def demo(db_path: Path) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from catalog_sync.demo import other_changes, price_changes, run_demo
+    from catalog_sync.flows.demo import other_changes, price_changes, run_demo
 
     console = Console()
     engine = run_demo(

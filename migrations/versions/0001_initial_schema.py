@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import catalog_sync.schema
+import catalog_sync.storage.schema
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -33,17 +33,27 @@ def upgrade() -> None:
         sa.Column("has_audio", sa.Boolean(), nullable=True),
         sa.Column("raw", sa.JSON(), nullable=False),
         sa.Column("content_hash", sa.String(length=64), nullable=False),
-        sa.Column("first_seen_at", catalog_sync.schema.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("removed_at", catalog_sync.schema.UTCDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "first_seen_at", catalog_sync.storage.schema.UTCDateTime(timezone=True), nullable=False
+        ),
+        sa.Column(
+            "removed_at", catalog_sync.storage.schema.UTCDateTime(timezone=True), nullable=True
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_models")),
         sa.UniqueConstraint("name", name=op.f("uq_models_name")),
     )
     op.create_table(
         "sync_runs",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("started_at", catalog_sync.schema.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("finished_at", catalog_sync.schema.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("observed_at", catalog_sync.schema.UTCDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "started_at", catalog_sync.storage.schema.UTCDateTime(timezone=True), nullable=False
+        ),
+        sa.Column(
+            "finished_at", catalog_sync.storage.schema.UTCDateTime(timezone=True), nullable=True
+        ),
+        sa.Column(
+            "observed_at", catalog_sync.storage.schema.UTCDateTime(timezone=True), nullable=True
+        ),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("trigger", sa.String(length=32), nullable=False),
         sa.Column("models_seen", sa.Integer(), nullable=True),
@@ -94,7 +104,9 @@ def upgrade() -> None:
             "sync_run_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
         ),
         sa.Column("model_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("changed_at", catalog_sync.schema.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "changed_at", catalog_sync.storage.schema.UTCDateTime(timezone=True), nullable=False
+        ),
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("field", sa.String(length=255), nullable=True),
         sa.Column("old_value", sa.JSON(none_as_null=True), nullable=True),
@@ -125,8 +137,12 @@ def upgrade() -> None:
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("model_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("base_cost", sa.Float(), nullable=False),
-        sa.Column("valid_from", catalog_sync.schema.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("valid_to", catalog_sync.schema.UTCDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "valid_from", catalog_sync.storage.schema.UTCDateTime(timezone=True), nullable=False
+        ),
+        sa.Column(
+            "valid_to", catalog_sync.storage.schema.UTCDateTime(timezone=True), nullable=True
+        ),
         sa.Column(
             "sync_run_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
         ),

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import catalog_sync.schema
+import catalog_sync.storage.schema
 
 revision: str = "0004"
 down_revision: str | None = "0003"
@@ -25,7 +25,9 @@ def upgrade() -> None:
     op.create_table(
         "payloads",
         sa.Column("sha256", sa.String(length=64), nullable=False),
-        sa.Column("first_seen_at", catalog_sync.schema.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "first_seen_at", catalog_sync.storage.schema.UTCDateTime(timezone=True), nullable=False
+        ),
         sa.Column("size", sa.BigInteger(), nullable=False),
         sa.Column("stored_size", sa.BigInteger(), nullable=False),
         sa.Column("body", sa.LargeBinary(), nullable=False),

@@ -26,20 +26,28 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from catalog_sync import archive, migrate, store
-from catalog_sync.db import HeldLock, first_load_connection, masked, run_lock, sqlite_path
-from catalog_sync.diff import (
+from catalog_sync.core.diff import (
     ChangeSet,
     PreviousModel,
     diff_catalog,
     names_needing_fields,
     state_after,
 )
+from catalog_sync.core.payload import Catalog, CatalogItem, parse_catalog
 from catalog_sync.errors import CatalogSyncError, GuardRefused, RunFailed, StoreError, UsageError
+from catalog_sync.flows.notify import NotifyError, build_digest
 from catalog_sync.logs import run_context
-from catalog_sync.notify import NotifyError, build_digest
-from catalog_sync.payload import Catalog, CatalogItem, parse_catalog
-from catalog_sync.schema import SyncRun
+from catalog_sync.storage import apply as store
+from catalog_sync.storage import migrate
+from catalog_sync.storage import payloads as archive
+from catalog_sync.storage.engine import (
+    HeldLock,
+    first_load_connection,
+    masked,
+    run_lock,
+    sqlite_path,
+)
+from catalog_sync.storage.schema import SyncRun
 
 log = logging.getLogger(__name__)
 

@@ -30,8 +30,8 @@ HEAD_REVISION = "0007"
 
 def migrations_dir() -> Path:
     """Inside the wheel: catalog_sync/migrations; in a source checkout: ./migrations."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "migrations", here.parent / "migrations"):
+    here = Path(__file__).resolve().parent  # catalog_sync/storage
+    for candidate in (here.parent / "migrations", here.parent.parent / "migrations"):
         if (candidate / "env.py").is_file():
             return candidate
     raise StoreError(f"the migrations folder is missing next to {here}")
@@ -89,7 +89,7 @@ SQLITE_SCRIPT = "sqlite_schema.sql"
 
 def _create_fresh_sqlite(engine: Engine) -> bool:
     """Run the rendered migrations on a database with no tables; False if it has some."""
-    script = resources.files("catalog_sync").joinpath(SQLITE_SCRIPT).read_text()
+    script = resources.files("catalog_sync.storage").joinpath(SQLITE_SCRIPT).read_text()
     with engine.connect() as connection:
         if connection.exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar_one():
             return False
@@ -116,7 +116,7 @@ def render_sql(dialect_name: str) -> str:
     command.upgrade(config, "head", sql=True)
     header = (
         "-- The migrations up to head, rendered by alembic's offline mode for a new\n"
-        f"-- {dialect_name} database. Generated: python -m catalog_sync.migrate\n\n"
+        f"-- {dialect_name} database. Generated: python -m catalog_sync.storage.migrate\n\n"
     )
     return header + buffer.getvalue()
 

@@ -14,7 +14,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from catalog_sync.errors import RunFailed, UsageError
-from catalog_sync.schema import Payload, SyncRun
+from catalog_sync.storage.schema import Payload, SyncRun
 
 # Fast enough for a 36 MB catalog in a fraction of a second, still ~10x smaller.
 COMPRESS_LEVEL = 3

@@ -15,10 +15,10 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from catalog_sync.analytics import list_changes
+from catalog_sync.analysts.queries import list_changes
+from catalog_sync.analysts.render import cell_text
 from catalog_sync.errors import UsageError
-from catalog_sync.render import cell_text
-from catalog_sync.schema import CostPeriod, Model
+from catalog_sync.storage.schema import CostPeriod, Model
 
 CHART_WIDTH = 1100
 CHART_HEIGHT = 460

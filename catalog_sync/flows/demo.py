@@ -11,12 +11,12 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from catalog_sync.client import build_client, fetch_catalog
 from catalog_sync.config import ApiConfig
-from catalog_sync.db import make_engine
-from catalog_sync.fakeapi import FakeHooxApi
-from catalog_sync.schema import CatalogChange, Model, SyncRun
-from catalog_sync.service import run_sync
+from catalog_sync.flows.sync import run_sync
+from catalog_sync.hoox.client import build_client, fetch_catalog
+from catalog_sync.hoox.fakeapi import FakeHooxApi
+from catalog_sync.storage.engine import make_engine
+from catalog_sync.storage.schema import CatalogChange, Model, SyncRun
 
 SAMPLES = ("catalog-1.json", "catalog-2.json", "catalog-3.json")
 

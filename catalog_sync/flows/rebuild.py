@@ -11,11 +11,14 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session
 
-from catalog_sync import archive, migrate, store
-from catalog_sync.db import run_lock
+from catalog_sync.core.payload import Catalog, parse_catalog
 from catalog_sync.errors import CatalogSyncError, RunFailed
-from catalog_sync.payload import Catalog, parse_catalog
-from catalog_sync.schema import (
+from catalog_sync.flows.sync import diff_against_store, gc_paused
+from catalog_sync.storage import apply as store
+from catalog_sync.storage import migrate
+from catalog_sync.storage import payloads as archive
+from catalog_sync.storage.engine import run_lock
+from catalog_sync.storage.schema import (
     Capability,
     CatalogChange,
     CostPeriod,
@@ -25,7 +28,6 @@ from catalog_sync.schema import (
     SyncRun,
     Tag,
 )
-from catalog_sync.service import diff_against_store, gc_paused
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
-from catalog_sync.payload import CatalogItem, same_value
+from catalog_sync.core.payload import CatalogItem, same_value
 
 ChangeKind = Literal["added", "updated", "removed", "restored"]
 

@@ -10,7 +10,7 @@ import httpx
 import stamina
 
 from catalog_sync import __version__
-from catalog_sync.diff import ChangeSet
+from catalog_sync.core.diff import ChangeSet
 
 log = logging.getLogger(__name__)
 

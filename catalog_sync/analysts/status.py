@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, inspect, select
 
-from catalog_sync.schema import CostPeriod, Model, SyncRun
+from catalog_sync.storage.schema import CostPeriod, Model, SyncRun
 
 _RUN_FIELDS = (
     "id",

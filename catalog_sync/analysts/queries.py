@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, or_, select
 
 from catalog_sync.errors import UsageError
-from catalog_sync.schema import Capability, CatalogChange, CostPeriod, Model, ModelTag, Tag
+from catalog_sync.storage.schema import Capability, CatalogChange, CostPeriod, Model, ModelTag, Tag
 
 CHANGE_KINDS = {
     "all": None,

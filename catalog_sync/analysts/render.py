@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
-    from catalog_sync.diff import ChangeSet
+    from catalog_sync.core.diff import ChangeSet
 
 FORMATS = ("table", "csv", "json")
 

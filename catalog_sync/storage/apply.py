@@ -15,11 +15,11 @@ from typing import Any, TypeVar
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from catalog_sync import bulk
-from catalog_sync.diff import ChangeSet, PreviousModel
+from catalog_sync.core.diff import ChangeSet, PreviousModel
+from catalog_sync.core.payload import CatalogItem, model_capability_rows, normalize_item
 from catalog_sync.errors import StoreError
-from catalog_sync.payload import CatalogItem, model_capability_rows, normalize_item
-from catalog_sync.schema import (
+from catalog_sync.storage import bulk
+from catalog_sync.storage.schema import (
     Capability,
     CatalogChange,
     CostPeriod,

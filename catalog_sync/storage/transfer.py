@@ -8,9 +8,9 @@ from collections.abc import Callable
 
 from sqlalchemy import Connection, Engine, Table, func, insert, select, text
 
-from catalog_sync import migrate
 from catalog_sync.errors import StoreError, UsageError
-from catalog_sync.schema import Base
+from catalog_sync.storage import migrate
+from catalog_sync.storage.schema import Base
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,5 @@
 -- The migrations up to head, rendered by alembic's offline mode for a new
--- sqlite database. Generated: python -m catalog_sync.migrate
+-- sqlite database. Generated: python -m catalog_sync.storage.migrate
 
 CREATE TABLE alembic_version (
     version_num VARCHAR(32) NOT NULL, 

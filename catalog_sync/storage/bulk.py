@@ -20,7 +20,7 @@ from sqlalchemy import JSON, Connection, Dialect, Table
 from sqlalchemy.orm import Session
 
 from catalog_sync.errors import StoreError
-from catalog_sync.schema import Base
+from catalog_sync.storage.schema import Base
 
 BATCH = 20_000
 

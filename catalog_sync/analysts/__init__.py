@@ -1,0 +1,1 @@
+"""What analysts read: queries, status, the HTML report and the rendering of tables."""

@@ -1,14 +1,13 @@
-"""The process entry point: the `catalog-sync` console script and `python -m catalog_sync`."""
+"""The process entry point: the `catalog-sync` console script and `python -m catalog_sync`.
 
-import gc
+It applies the process policy (catalog_sync._runtime) before anything else is
+imported; library code never does."""
 
 
 def main() -> None:
-    # A command runs once and exits (cli.main ends with os._exit). The cyclic
-    # collector would walk the objects of every import and of the run again and
-    # again and free almost nothing, so it stays off (~10% of the start-up);
-    # `schedule`, which runs for days, turns it back on.
-    gc.disable()
+    from catalog_sync import _runtime
+
+    _runtime.start_one_shot()  # `schedule` switches to the long-running policy itself
     from catalog_sync.cli import main as cli_main
 
     cli_main()

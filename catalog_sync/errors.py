@@ -58,3 +58,10 @@ class LockBusy(CatalogSyncError):
     """Another run holds this database's lock; nothing was applied."""
 
     exit_code = 4
+
+
+def first_line(exc: BaseException) -> str:
+    """An exception's first line of text (a driver's message runs on with SQL and
+    parameters), or its type when it has none."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

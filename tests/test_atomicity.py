@@ -11,8 +11,8 @@ from conftest import ALL_DERIVED, Harness, catalog, model
 from invariants import check_invariants
 
 from catalog_sync.flows.sync import run_sync
-from catalog_sync.storage.apply import BULK_LOAD_MODELS
 from catalog_sync.storage.engine import make_engine
+from catalog_sync.storage.firstload import BULK_LOAD_MODELS
 
 SQLITE_TRIGGER = """
 CREATE TRIGGER fail_midway BEFORE INSERT ON cost_history

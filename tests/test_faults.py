@@ -392,7 +392,7 @@ def test_a_lock_lost_with_its_session_and_taken_by_another_run_applies_nothing(
         pytest.skip("PostgreSQL's sessions")
     from processes import CliProcess
 
-    from catalog_sync.storage.engine import ADVISORY_LOCK_KEY
+    from catalog_sync.storage.lock import ADVISORY_LOCK_KEY
 
     harness.serve(catalog(model("a")))
     harness.sync()

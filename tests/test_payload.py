@@ -11,14 +11,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from catalog_sync.core.payload import (
-    NonFinite,
-    _scan_document,
-    canonical_json,
-    capability_rows,
     catalog_from_document,
     normalize_item,
     parse_catalog,
 )
+from catalog_sync.core.scan import NonFinite, scan_document
+from catalog_sync.core.values import canonical_json, capability_rows
 from catalog_sync.errors import PayloadError
 
 
@@ -134,7 +132,7 @@ def documents(draw: st.DrawFn) -> str:
 def test_the_item_scanner_agrees_with_json_loads(text: str) -> None:
     """Whenever the fast scanner answers, it answers what json.loads does, and each
     item's text parses back to that item; otherwise json.loads decides."""
-    scanned = _scan_document(text.encode())
+    scanned = scan_document(text.encode())
     try:  # Infinity and NaN parse into markers, so that validation can name their field
         expected = json.loads(text, parse_constant=NonFinite)
     except ValueError:

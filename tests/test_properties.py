@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from invariants import check_invariants, natural_snapshot
 
-from catalog_sync.core.payload import capability_rows
+from catalog_sync.core.values import capability_rows
 from catalog_sync.errors import CatalogSyncError, GuardRefused, PayloadError
 from catalog_sync.flows.rebuild import rebuild
 from catalog_sync.flows.sync import run_sync

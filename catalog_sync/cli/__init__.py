@@ -13,7 +13,6 @@ status, demo), `analysts` (models, history, changes, prices, report),
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import logging
 import os
 import sys
@@ -26,12 +25,15 @@ import click
 
 from catalog_sync import __version__
 from catalog_sync.config import Config, load_config
-from catalog_sync.errors import CatalogSyncError, StoreError
+from catalog_sync.errors import CatalogSyncError, StoreError, first_line
 from catalog_sync.logs import configure_logging
 from catalog_sync.redact import Redactor
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
+
+    from catalog_sync.core.diff import ChangeSet
+    from catalog_sync.core.guards import Policy
 
 log = logging.getLogger("catalog_sync")
 T = TypeVar("T")
@@ -182,23 +184,37 @@ def _read(app: AppContext, query: Callable[[Connection], T]) -> T:
     """Run a read-only query function on the configured database."""
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
-    from catalog_sync.storage.engine import make_engine
+    from catalog_sync.storage.engine import opened
     from catalog_sync.storage.migrate import current_revision
 
-    engine = make_engine(app.config().database.url)
-    try:
+    with opened(app.config().database.url) as engine:
         if current_revision(engine) is None:
             raise StoreError("the database has no catalog yet; run `catalog-sync sync` first")
-        with engine.connect() as connection:
-            return query(connection)
-    except (OperationalError, ProgrammingError) as exc:
-        raise StoreError(f"database error: {str(exc.orig).strip().splitlines()[0]}") from exc
-    finally:
-        engine.dispose()
+        try:
+            with engine.connect() as connection:
+                return query(connection)
+        except (OperationalError, ProgrammingError) as exc:
+            raise StoreError(f"database error: {first_line(exc.orig or exc)}") from exc
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+def policy_of(config: Config, allow_mass_removal: bool) -> Policy:
+    """The run's policy: the configured guards, and the flag that overrides one."""
+    from catalog_sync.core.guards import Policy
+
+    return Policy(
+        config.sync.max_removed_fraction, allow_mass_removal, config.sync.removal_grace_runs
+    )
+
+
+def echo_preview(changesets: Sequence[ChangeSet]) -> None:
+    """Print every change a dry run found, then its summary line."""
+    from catalog_sync.analysts.render import describe_changes
+    from catalog_sync.core.diff import summary_line
+
+    for changes in changesets:
+        for line in describe_changes(changes):
+            click.echo(line)
+        click.echo(summary_line(changes.counts(), head="dry run", tail="; nothing was written"))
 
 
 @contextlib.contextmanager
@@ -216,13 +232,10 @@ def _progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
 
 
 def main() -> None:
-    """Console-script entry point.
+    """Console-script entry point (see catalog_sync.__main__, which applies the
+    process policy first): run the command, then end the process at once."""
+    from catalog_sync import _runtime
 
-    Once a command has returned (its engines disposed, its locks released), the
-    process flushes its output and logs and ends with os._exit: the interpreter
-    would otherwise spend a noticeable part of a large run freeing, one by one,
-    objects that the operating system takes back at once.
-    """
     try:
         cli.main(prog_name="catalog-sync")
         code = 0
@@ -232,11 +245,7 @@ def main() -> None:
         else:
             print(exc.code, file=sys.stderr)
             code = 1
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):
-            stream.flush()
-    logging.shutdown()
-    os._exit(code)
+    _runtime.fast_exit(code)
 
 
 # The commands register themselves on `cli` when their modules are imported.

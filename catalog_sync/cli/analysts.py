@@ -9,11 +9,11 @@ import click
 
 from catalog_sync.cli import (
     AppContext,
-    _now,
     _read,
     cli,
     format_option,
 )
+from catalog_sync.clock import utcnow
 
 
 @cli.command()
@@ -119,7 +119,7 @@ def changes(
     from catalog_sync.analysts.render import emit
     from catalog_sync.timeparse import parse_moment
 
-    now = _now()
+    now = utcnow()
     start = parse_moment(since, now=now, option="--since") if since else None
     end = parse_moment(until, now=now, option="--until") if until else None
     rows = _read(app, lambda c: list_changes(c, since=start, until=end, kind=kind))
@@ -148,7 +148,7 @@ def prices(app: AppContext, as_of: str, compare: str | None, output_format: str)
     from catalog_sync.analysts.render import emit
     from catalog_sync.timeparse import parse_moment
 
-    now = _now()
+    now = utcnow()
     when = parse_moment(as_of, now=now, option="--as-of")
     if compare is None:
         rows = _read(app, lambda connection: prices_as_of(connection, when))
@@ -180,6 +180,6 @@ def report(app: AppContext, out_path: Path, days: int) -> None:
     """
     from catalog_sync.analysts.report import build_report
 
-    html = _read(app, lambda connection: build_report(connection, now=_now(), days=days))
+    html = _read(app, lambda connection: build_report(connection, now=utcnow(), days=days))
     out_path.write_text(html, encoding="utf-8")
     click.echo(f"wrote {out_path} ({len(html) / 1024:.0f} KiB)")

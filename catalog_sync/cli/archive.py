@@ -12,15 +12,16 @@ import click
 
 from catalog_sync.cli import (
     AppContext,
-    _now,
     _progress_bar,
     _read,
     cli,
     dry_run_option,
+    echo_preview,
     format_option,
     mass_removal_option,
+    policy_of,
 )
-from catalog_sync.cli.running import _policy, _print_preview
+from catalog_sync.clock import utcnow
 from catalog_sync.errors import UsageError
 
 if TYPE_CHECKING:
@@ -65,8 +66,8 @@ def import_command(
     newer than the newest recorded observation is refused; import older ones
     with --archive-only, then run `catalog-sync rebuild`.
     """
-    from catalog_sync.flows.sync import Snapshot, import_snapshots, preview_import
-    from catalog_sync.storage.engine import make_engine
+    from catalog_sync.flows.imports import Snapshot, import_snapshots, preview_import
+    from catalog_sync.storage.engine import opened
     from catalog_sync.timeparse import moment_in_name, parse_moment
 
     if observed_at is not None and len(files) > 1:
@@ -74,7 +75,7 @@ def import_command(
     snapshots = []
     for path in files:
         moment = (
-            parse_moment(observed_at, now=_now(), option="--observed-at")
+            parse_moment(observed_at, now=utcnow(), option="--observed-at")
             if observed_at
             else moment_in_name(path.name)
         )
@@ -85,15 +86,14 @@ def import_command(
             )
         snapshots.append(Snapshot(path=path, body=path.read_bytes(), observed_at=moment))
     config = app.config()
-    policy = _policy(config, allow_mass_removal)
-    engine = make_engine(config.database.url)
-    try:
+    policy = policy_of(config, allow_mass_removal)
+    with opened(config.database.url) as engine:
         if dry_run:
             for snapshot, changes in preview_import(
                 engine, snapshots, policy, archive_only=archive_only
             ):
                 click.echo(f"== {snapshot.path} ({snapshot.observed_at:%Y-%m-%d %H:%M:%S} UTC)")
-                _print_preview([changes])
+                echo_preview([changes])
             return
         with _progress_bar("importing") as update:
             done = 0
@@ -111,8 +111,6 @@ def import_command(
                 archive_only=archive_only,
                 progress=progress,
             )
-    finally:
-        engine.dispose()
     for snapshot, result in results:
         when = f"{snapshot.observed_at:%Y-%m-%dT%H:%M:%SZ}"
         if result is None:
@@ -133,17 +131,13 @@ def rebuild(app: AppContext) -> None:
     Use it after a bug fix, or after `import --archive-only` of older snapshots.
     """
     from catalog_sync.flows.rebuild import rebuild as rebuild_history
-    from catalog_sync.storage.engine import make_engine
+    from catalog_sync.storage.engine import opened
 
     config = app.config()
-    engine = make_engine(config.database.url)
-    try:
-        with _progress_bar("rebuilding") as update:
-            result = rebuild_history(
-                engine, removal_grace_runs=config.sync.removal_grace_runs, progress=update
-            )
-    finally:
-        engine.dispose()
+    with opened(config.database.url) as engine, _progress_bar("rebuilding") as update:
+        result = rebuild_history(
+            engine, removal_grace_runs=config.sync.removal_grace_runs, progress=update
+        )
     click.echo(
         f"rebuilt from {result.runs} runs ({result.payloads} payloads): {result.models} models, "
         f"{result.periods} cost periods, {result.changes} changes"
@@ -197,23 +191,13 @@ def payloads_prune(app: AppContext, before: str, force: bool) -> None:
     Refuses to drop a payload a successful run was built from (rebuild needs
     it) unless --force.
     """
-    from sqlalchemy.orm import Session
-
-    from catalog_sync.storage.engine import make_engine, run_lock
-    from catalog_sync.storage.payloads import prune
+    from catalog_sync.flows.maintenance import prune_payloads
+    from catalog_sync.storage.engine import opened
     from catalog_sync.timeparse import parse_moment
 
-    moment = parse_moment(before, now=_now(), option="--before")
-    engine = make_engine(app.config().database.url)
-    try:
-        with (
-            run_lock(engine, purpose="payloads prune"),
-            Session(engine) as session,
-            session.begin(),
-        ):
-            deleted = prune(session, before=moment, force=force)
-    finally:
-        engine.dispose()
+    moment = parse_moment(before, now=utcnow(), option="--before")
+    with opened(app.config().database.url) as engine:
+        deleted = prune_payloads(engine, before=moment, force=force)
     click.echo(
         f"deleted {len(deleted)} payload(s) first seen before {moment:%Y-%m-%d %H:%M:%S} UTC"
     )

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import click
 
-from catalog_sync.cli import (
-    AppContext,
-    cli,
-)
+from catalog_sync.cli import AppContext, cli, url_password
 
 
 @cli.group()
@@ -19,18 +16,12 @@ def db() -> None:
 @click.pass_obj
 def db_upgrade(app: AppContext) -> None:
     """Bring the database schema to the newest migration."""
-    from catalog_sync.storage import migrate
-    from catalog_sync.storage.engine import make_engine, masked, run_lock
+    from catalog_sync.flows.maintenance import upgrade_schema
+    from catalog_sync.storage.engine import masked, opened
 
     config = app.config()
-    engine = make_engine(config.database.url)
-    try:
-        with run_lock(engine, purpose="db upgrade"):
-            before = migrate.current_revision(engine)
-            migrate.upgrade(engine)
-            after = migrate.current_revision(engine)
-    finally:
-        engine.dispose()
+    with opened(config.database.url) as engine:
+        before, after = upgrade_schema(engine)
     if before == after:
         click.echo(f"{masked(config.database.url)}: already at revision {after} (head)")
     else:
@@ -42,13 +33,10 @@ def db_upgrade(app: AppContext) -> None:
 def db_current(app: AppContext) -> None:
     """Print the database's schema revision."""
     from catalog_sync.storage import migrate
-    from catalog_sync.storage.engine import make_engine
+    from catalog_sync.storage.engine import opened
 
-    engine = make_engine(app.config().database.url)
-    try:
+    with opened(app.config().database.url) as engine:
         revision = migrate.current_revision(engine)
-    finally:
-        engine.dispose()
     if revision is None:
         click.echo("none (empty database; `catalog-sync db upgrade` or `sync` creates the schema)")
     else:
@@ -72,17 +60,12 @@ def copy_command(app: AppContext, target_url: str) -> None:
     timestamps are preserved; the copy is verified by row counts. Both
     databases are locked while it runs.
     """
-    from catalog_sync.storage.engine import make_engine, masked, run_lock
-    from catalog_sync.storage.transfer import copy_database
+    from catalog_sync.flows.maintenance import copy_history
+    from catalog_sync.storage.engine import masked, opened
 
-    source = make_engine(app.config().database.url)
-    target = make_engine(target_url)
-    try:
-        with run_lock(source, purpose="copy"), run_lock(target, purpose="copy"):
-            counts = copy_database(source, target)
-    finally:
-        source.dispose()
-        target.dispose()
+    app.redactor.add(*url_password(target_url))
+    with opened(app.config().database.url) as source, opened(target_url) as target:
+        counts = copy_history(source, target)
     for table, count in counts.items():
         click.echo(f"{table:<16} {count:>10} rows")
     click.echo(f"copied to {masked(target_url)}; row counts verified")

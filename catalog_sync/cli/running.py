@@ -6,7 +6,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,15 +16,16 @@ from catalog_sync.cli import (
     AppContext,
     cli,
     dry_run_option,
+    echo_preview,
     mass_removal_option,
+    policy_of,
 )
 from catalog_sync.config import Config, require_api_key, webhook_url
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-    from catalog_sync.core.diff import ChangeSet
-    from catalog_sync.flows.sync import Policy, SyncResult
+    from catalog_sync.flows.sync import SyncResult
 
 
 @cli.command()
@@ -36,51 +37,27 @@ def sync(app: AppContext, allow_mass_removal: bool, dry_run: bool) -> None:
 
     Needs the API key in env HOOX_API_KEY. Prints one summary line.
     """
-    from catalog_sync.storage.engine import make_engine
+    from catalog_sync.storage.engine import opened
 
     config = app.config()
     api_key = require_api_key(os.environ)
     webhook = None if dry_run else webhook_url(config, os.environ)
-    engine = make_engine(config.database.url)
-    try:
+    with opened(config.database.url) as engine:
         if dry_run:
-            from catalog_sync.flows.sync import preview
+            from catalog_sync.flows.preview import preview_sync
             from catalog_sync.hoox.client import build_client, fetch_catalog
 
+            policy = policy_of(config, allow_mass_removal)
             with build_client(config.api) as client:
-                body = fetch_catalog(client, config.api, api_key).body
-            _print_preview(preview(engine, [body], _policy(config, allow_mass_removal)))
+                changes = preview_sync(
+                    engine, lambda: fetch_catalog(client, config.api, api_key).body, policy
+                )
+            echo_preview([changes])
             return
         result = _sync_once(
             config, engine, api_key, webhook, trigger="cli", allow_mass_removal=allow_mass_removal
         )
-    finally:
-        engine.dispose()
     click.echo(result.summary())
-
-
-def _policy(config: Config, allow_mass_removal: bool) -> Policy:
-    from catalog_sync.flows.sync import Policy
-
-    return Policy(
-        config.sync.max_removed_fraction, allow_mass_removal, config.sync.removal_grace_runs
-    )
-
-
-def _print_preview(changesets: Sequence[ChangeSet]) -> None:
-    """Print every change a dry run found, then its summary line."""
-    from catalog_sync.analysts.render import describe_changes
-
-    for changes in changesets:
-        for line in describe_changes(changes):
-            click.echo(line)
-        c = changes.counts()
-        click.echo(
-            f"dry run: {c['models_seen']} models seen, {c['models_added']} added, "
-            f"{c['models_updated']} updated, {c['models_removed']} removed, "
-            f"{c['models_restored']} restored, {c['price_changes']} price changes; "
-            "nothing was written"
-        )
 
 
 def _sync_once(
@@ -132,8 +109,9 @@ def schedule(app: AppContext, run_now: bool) -> None:
     a failed run is recorded in sync_runs (trigger `schedule`) and the
     scheduler goes on. The next fire time is logged after each run.
     """
+    from catalog_sync import _runtime
     from catalog_sync.flows.scheduler import cron_trigger, run_forever
-    from catalog_sync.storage.engine import make_engine
+    from catalog_sync.storage.engine import opened
 
     config = app.config()
     api_key = require_api_key(os.environ)
@@ -141,15 +119,18 @@ def schedule(app: AppContext, run_now: bool) -> None:
     cron_trigger(config.schedule)  # a bad expression is exit 2 before anything starts
     if logging.getLogger().level > logging.INFO:
         logging.getLogger().setLevel(logging.INFO)  # a service logs its runs
-    engine = make_engine(config.database.url)
-    try:
-        run_forever(
-            config.schedule,
-            lambda: _sync_once(config, engine, api_key, webhook, trigger="schedule"),
-            run_now=run_now or config.schedule.run_on_start,
+    _runtime.start_long_running()
+
+    def run_once() -> SyncResult:
+        with _runtime.one_run():
+            return _sync_once(config, engine, api_key, webhook, trigger="schedule")
+
+    with opened(config.database.url) as engine:
+        stuck = run_forever(
+            config.schedule, run_once, run_now=run_now or config.schedule.run_on_start
         )
-    finally:
-        engine.dispose()
+    if stuck:
+        _runtime.fast_exit(0)  # a run still in flight: its transaction is rolled back
 
 
 @cli.command()
@@ -174,16 +155,13 @@ def status(app: AppContext, max_age: str | None, output_format: str) -> None:
     monitoring checks.
     """
     from catalog_sync.analysts.status import read_status, render_text
-    from catalog_sync.flows.sync import utcnow
-    from catalog_sync.storage.engine import make_engine
+    from catalog_sync.clock import utcnow
+    from catalog_sync.storage.engine import opened
     from catalog_sync.timeparse import parse_duration
 
     limit = parse_duration(max_age, option="--max-age") if max_age else None
-    engine = make_engine(app.config().database.url)
-    try:
+    with opened(app.config().database.url) as engine:
         result = read_status(engine, now=utcnow(), max_age=limit)
-    finally:
-        engine.dispose()
     if output_format == "json":
         click.echo(json.dumps(result.as_dict(), indent=2))
     else:

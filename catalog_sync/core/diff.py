@@ -11,7 +11,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
-from catalog_sync.core.payload import CatalogItem, same_value
+from catalog_sync.core.payload import CatalogItem
+from catalog_sync.core.values import same_value
 
 ChangeKind = Literal["added", "updated", "removed", "restored"]
 
@@ -79,6 +80,15 @@ class ChangeSet:
             "models_restored": len(self.restored_ids),
             "price_changes": self.price_changes,
         }
+
+
+def summary_line(counts: dict[str, int], *, head: str, tail: str = "") -> str:
+    """The one line a run (or a dry run) ends with."""
+    return (
+        f"{head}: {counts['models_seen']} models seen, {counts['models_added']} added, "
+        f"{counts['models_updated']} updated, {counts['models_removed']} removed, "
+        f"{counts['models_restored']} restored, {counts['price_changes']} price changes{tail}"
+    )
 
 
 def names_needing_fields(

@@ -9,11 +9,11 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple, NoReturn, TypeGuard, cast
+from typing import Any, NamedTuple, NoReturn, TypeGuard
 
+from catalog_sync.core.scan import NonFinite, scan_document
 from catalog_sync.errors import PayloadError
 
 # Item fields with a meaning of their own; everything else is kept as-is in raw.
@@ -72,7 +72,7 @@ def parse_catalog(body: bytes | str) -> Catalog:
     """Parse a List Models response body; raise PayloadError naming what is wrong."""
     constants_before = NonFinite.created
     try:
-        scanned = _scan_document(body)
+        scanned = scan_document(body)
         if scanned is None:  # not the common shape, or not valid: json.loads has the last word
             scanned = (json.loads(body, parse_constant=NonFinite), None)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -83,21 +83,6 @@ def parse_catalog(body: bytes | str) -> Catalog:
     if NonFinite.created != constants_before:
         _reject_non_finite(document)
     return catalog_from_document(document, item_texts)
-
-
-class NonFinite:
-    """`Infinity`, `-Infinity` or `NaN` in a body: Python's JSON reader accepts
-    them, JSON does not. Parsed into this marker, so that the error can name the
-    item and field that holds one (no catalog value may be one)."""
-
-    created = 0  # how many were made: parse_catalog looks for them only if any was
-
-    def __init__(self, token: str) -> None:
-        NonFinite.created += 1
-        self.token = token
-
-    def __repr__(self) -> str:
-        return self.token
 
 
 def _reject_non_finite(document: Any) -> None:
@@ -135,80 +120,6 @@ def _non_finite_path(value: Any, path: str = "") -> tuple[str, NonFinite] | None
             if found is not None:
                 return found
     return None
-
-
-# Always matches (maybe nothing): `.end()` is the next index that is not JSON whitespace.
-_SKIP = cast(Callable[[str, int], re.Match[str]], re.compile(r"[ \t\n\r]*").match)
-
-
-def _scan_document(body: bytes | str) -> tuple[dict[str, Any], list[str] | None] | None:
-    """`json.loads(body)` for a root object, with the exact text of each element of
-    its `models` list: that text is what a model's `raw` keeps and its hash covers,
-    so no item is serialised again. None for any other input (the caller then
-    lets json.loads decide, and word the error)."""
-    try:
-        if isinstance(body, str):
-            text = body
-        else:
-            text = body.decode(json.detect_encoding(body), "surrogatepass")
-        return _scan_root(text)
-    except (ValueError, UnicodeDecodeError, StopIteration, IndexError):
-        return None
-
-
-def _scan_root(text: str) -> tuple[dict[str, Any], list[str] | None] | None:
-    scan, skip = _SCAN, _SKIP
-    at = skip(text, 0).end()
-    if text[at] != "{":
-        return None
-    document: dict[str, Any] = {}
-    item_texts: list[str] | None = None
-    at = skip(text, at + 1).end()
-    if text[at] == "}":
-        at += 1
-    else:
-        while True:
-            if text[at] != '"':
-                return None
-            key, at = scan(text, at)
-            at = skip(text, at).end()
-            if key in document or text[at] != ":":
-                return None  # a repeated key: json.loads keeps the last one
-            at = skip(text, at + 1).end()
-            if key == "models" and text[at] == "[":
-                document[key], item_texts, at = _scan_list(text, at)
-            else:
-                document[key], at = scan(text, at)
-            at = skip(text, at).end()
-            if text[at] == "}":
-                at += 1
-                break
-            if text[at] != ",":
-                return None
-            at = skip(text, at + 1).end()
-    if skip(text, at).end() != len(text):
-        return None  # data after the root object
-    return document, item_texts
-
-
-def _scan_list(text: str, at: int) -> tuple[list[Any], list[str], int]:
-    """The list starting at text[at] == '[', each element's text, and the end."""
-    scan, skip = _SCAN, _SKIP
-    values: list[Any] = []
-    texts: list[str] = []
-    at = skip(text, at + 1).end()
-    if text[at] == "]":
-        return values, texts, at + 1
-    while True:
-        value, end = scan(text, at)
-        values.append(value)
-        texts.append(text[at:end])
-        at = skip(text, end).end()
-        if text[at] == "]":
-            return values, texts, at + 1
-        if text[at] != ",":
-            raise ValueError("expected ',' or ']'")
-        at = skip(text, at + 1).end()
 
 
 def catalog_from_document(document: Any, item_texts: Sequence[str] | None = None) -> Catalog:
@@ -350,77 +261,6 @@ def _reject(index: int | None, name: str, field: str, value: Any, expected: str)
     if type(value) is float and math.isinf(value):
         shown = "a number too large for a float (read as infinity)"
     raise PayloadError(f"{_where(index, name)}: field '{field}' must be {expected}, got {shown}")
-
-
-def canonical(value: Any) -> Any:
-    """A form equal for values that mean the same: sorted keys, lists in canonical order,
-    integral floats as ints. Lists that only changed order compare equal."""
-    if isinstance(value, dict):
-        return {k: canonical(v) for k, v in sorted(value.items())}
-    if isinstance(value, list | tuple):
-        items = [canonical(v) for v in value]
-        return sorted(items, key=lambda v: json.dumps(v, sort_keys=True))
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
-def canonical_json(value: Any) -> str:
-    return json.dumps(canonical(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-_SCALARS = (str, int, float, bool, type(None))
-
-
-def same_value(old: Any, new: Any) -> bool:
-    """Equal in meaning: lists in any order, 8 == 8.0, but never true == 1."""
-    if type(old) is type(new) and type(old) in _SCALARS:
-        return bool(old == new)  # the common case, without serialising
-    return canonical_json(old) == canonical_json(new)
-
-
-def capability_rows(capabilities: Mapping[str, Any]) -> list[tuple[str, int, str | None]]:
-    """Long format: (name, position, value text); a list gives one row per element."""
-    return [row[1:] for row in model_capability_rows(0, capabilities)]
-
-
-def model_capability_rows(
-    model_id: int, capabilities: Mapping[str, Any]
-) -> list[tuple[int, str, int, str | None]]:
-    """`capability_rows` with the model id in front: the `capabilities` table's rows.
-
-    Runs once per capability value of a first load (a million at 100k models):
-    strings, the usual values, skip the call to capability_text."""
-    rows: list[tuple[int, str, int, str | None]] = []
-    append = rows.append
-    for key, value in capabilities.items():
-        if type(value) is list:
-            for position, element in enumerate(value):
-                text = element if type(element) is str else capability_text(element)
-                append((model_id, key, position, text))
-        else:
-            append((model_id, key, 0, value if type(value) is str else capability_text(value)))
-    return rows
-
-
-def capability_text(value: Any) -> str | None:
-    """Strings as-is, numbers as in the JSON, true/false; anything else as JSON."""
-    kind = type(value)
-    if kind is str:
-        return value  # type: ignore[no-any-return]
-    if kind is int:
-        return str(value)
-    if kind is float and math.isfinite(value):
-        return repr(value)  # what json.dumps writes for a float
-    if kind is bool:
-        return "true" if value else "false"
-    if value is None:
-        return None
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-
-# The C scanner behind json.loads: (value, end) for the JSON value at an index.
-_SCAN: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder(parse_constant=NonFinite).scan_once  # type: ignore[attr-defined]
 
 
 def _is_number(value: Any) -> TypeGuard[int | float]:

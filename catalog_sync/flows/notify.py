@@ -1,68 +1,32 @@
-"""Change notifications: a JSON digest POSTed to a webhook after a run that
-added, removed, restored or re-priced models. Never fails a sync."""
+"""Change notifications: the digest (core.digest) POSTed to a webhook after a run
+that added, removed, restored or re-priced models, and the outcome recorded.
+Never fails a sync."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import stamina
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from catalog_sync import __version__
+from catalog_sync.clock import Clock
 from catalog_sync.core.diff import ChangeSet
+from catalog_sync.core.digest import build_digest
+from catalog_sync.errors import first_line
+from catalog_sync.storage import runs
 
 log = logging.getLogger(__name__)
-
-MAX_TEXT_LINES = 40
 
 
 class NotifyError(Exception):
     """The webhook could not be reached or refused the digest."""
-
-
-def build_digest(changes: ChangeSet, *, run_id: int, observed_at: str) -> dict[str, Any] | None:
-    """The digest of a run, or None when nothing worth telling changed."""
-    prices = [
-        {
-            "name": c.name,
-            "old_cost": c.old_value,
-            "new_cost": c.new_value,
-            "pct_change": _pct(c.old_value, c.new_value),
-        }
-        for c in changes.changes
-        if c.kind == "updated" and c.field == "base_cost"
-    ]
-    added = [{"name": item.name, "base_cost": item.base_cost} for item in changes.added]
-    removed = [{"name": c.name} for c in changes.changes if c.kind == "removed"]
-    restored = [{"name": c.name} for c in changes.changes if c.kind == "restored"]
-    if not (prices or added or removed or restored):
-        return None
-    counts = [
-        (len(prices), "price change"),
-        (len(added), "added"),
-        (len(removed), "removed"),
-        (len(restored), "restored"),
-    ]
-    head = ", ".join(f"{n} {_plural(n, what)}" for n, what in counts if n)
-    lines = [f"Hoox catalog: {head} (run {run_id}, {observed_at})"]
-    lines += [f"• {p['name']}: {p['old_cost']:g} → {p['new_cost']:g}{_pct_text(p)}" for p in prices]
-    lines += [f"• added {a['name']} at {a['base_cost']:g}" for a in added]
-    lines += [f"• removed {r['name']}" for r in removed]
-    lines += [f"• restored {r['name']}" for r in restored]
-    if len(lines) > MAX_TEXT_LINES:
-        lines = [*lines[: MAX_TEXT_LINES - 1], f"… and {len(lines) - MAX_TEXT_LINES + 1} more"]
-    return {
-        "text": "\n".join(lines),
-        "run_id": run_id,
-        "observed_at": observed_at,
-        "changes": {
-            "price_changes": prices,
-            "added": added,
-            "removed": removed,
-            "restored": restored,
-        },
-    }
 
 
 def post_digest(
@@ -100,16 +64,33 @@ def post_digest(
         raise NotifyError(f"webhook unreachable: {type(exc).__name__}") from exc
 
 
-def _pct(old: Any, new: Any) -> float | None:
-    if not isinstance(old, int | float) or not isinstance(new, int | float) or not old:
-        return None
-    return round((new - old) / old * 100, 2)
+def notify_run(
+    engine: Engine,
+    changes: ChangeSet,
+    *,
+    run_id: int,
+    observed_at: dt.datetime,
+    send: Callable[[dict[str, Any]], None],
+    clock: Clock,
+) -> None:
+    """Send the run's digest, if it has one, and record the outcome in its row.
 
-
-def _pct_text(price: dict[str, Any]) -> str:
-    pct = price["pct_change"]
-    return "" if pct is None else f" ({pct:+g}%)"
-
-
-def _plural(n: int, what: str) -> str:
-    return what + "s" if n != 1 and what == "price change" else what
+    Never raises: a notification that fails is logged and kept in
+    `sync_runs.notify_error`; the sync it reports on has succeeded already."""
+    digest = build_digest(changes, run_id=run_id, observed_at=observed_at.isoformat())
+    if digest is None:
+        return
+    error: str | None = None
+    try:
+        send(digest)
+        log.info("run %d: change digest sent", run_id)
+    except NotifyError as exc:
+        error = str(exc)
+        log.warning("run %d: change digest not delivered: %s", run_id, exc)
+    try:
+        with Session(engine) as session, session.begin():
+            runs.record_notification(
+                session, run_id, notified_at=clock() if error is None else None, error=error
+            )
+    except SQLAlchemyError as exc:
+        log.error("could not record the notification of run %d: %s", run_id, first_line(exc))

@@ -13,11 +13,13 @@ from sqlalchemy.orm import Session
 
 from catalog_sync.core.payload import Catalog, parse_catalog
 from catalog_sync.errors import CatalogSyncError, RunFailed
-from catalog_sync.flows.sync import diff_against_store, gc_paused
-from catalog_sync.storage import apply as store
+from catalog_sync.flows.sync import diff_against_store
 from catalog_sync.storage import migrate
 from catalog_sync.storage import payloads as archive
-from catalog_sync.storage.engine import run_lock
+from catalog_sync.storage.apply import apply_changes
+from catalog_sync.storage.firstload import is_bulk_first_load
+from catalog_sync.storage.lock import run_lock
+from catalog_sync.storage.runs import finish_run, replayed_runs
 from catalog_sync.storage.schema import (
     Capability,
     CatalogChange,
@@ -25,7 +27,6 @@ from catalog_sync.storage.schema import (
     Model,
     ModelTag,
     Payload,
-    SyncRun,
     Tag,
 )
 
@@ -53,14 +54,10 @@ def rebuild(
 
     A model is removed as a sync would remove it: once missing from
     `removal_grace_runs` replayed runs in a row."""
-    with run_lock(engine, purpose="rebuild"), gc_paused():
+    with run_lock(engine, purpose="rebuild"):
         migrate.ensure_schema(engine)
         with Session(engine) as session, session.begin():
-            runs = session.execute(
-                select(SyncRun.id, SyncRun.observed_at, SyncRun.payload_sha256)
-                .where(SyncRun.status.in_(archive.REPLAYED_STATUSES))
-                .order_by(SyncRun.observed_at, SyncRun.id)
-            ).all()
+            runs = replayed_runs(session)
             archived = set(session.scalars(select(Payload.sha256)).all())
             missing = [run.id for run in runs if run.payload_sha256 not in archived]
             if missing:
@@ -79,8 +76,16 @@ def rebuild(
                 changes, _ = diff_against_store(
                     session, cache[1].items, removal_grace_runs=removal_grace_runs
                 )
-                store.apply_changes(session, changes, observed_at=run.observed_at, run_id=run.id)
-                store.finish_run(
+                apply_changes(
+                    session,
+                    changes,
+                    observed_at=run.observed_at,
+                    run_id=run.id,
+                    # the tables were emptied above: the first replay is a first load
+                    bulk_first_load=done == 1
+                    and is_bulk_first_load(len(cache[1].items), models_empty=True),
+                )
+                finish_run(
                     session,
                     run.id,
                     status="success",

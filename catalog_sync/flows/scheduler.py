@@ -9,9 +9,7 @@ or roll back, and the process exits 0.
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import logging
-import os
 import signal
 import threading
 from collections.abc import Callable
@@ -126,9 +124,12 @@ def build_scheduler(
     return scheduler
 
 
-def run_forever(schedule: ScheduleConfig, run_once: Callable[[], object], *, run_now: bool) -> None:
-    """Run `run_once` on the schedule until SIGTERM or SIGINT."""
-    gc.enable()  # the entry point leaves the collector off for one-shot commands
+def run_forever(schedule: ScheduleConfig, run_once: Callable[[], object], *, run_now: bool) -> bool:
+    """Run `run_once` on the schedule until SIGTERM or SIGINT.
+
+    Returns False after a clean stop, True when a run was still in flight after
+    STOP_GRACE_SECONDS: the caller should then end the process (its transaction
+    is rolled back), which a library function must not do itself."""
     stop = threading.Event()
     idle = threading.Event()
     idle.set()
@@ -144,9 +145,6 @@ def run_forever(schedule: ScheduleConfig, run_once: Callable[[], object], *, run
         except Exception:
             log.exception("unexpected error in a scheduled run")
         finally:
-            # A run freezes what it leaves alive (service.gc_paused): collect it now.
-            gc.unfreeze()
-            gc.collect()
             idle.set()
 
     scheduler = build_scheduler(schedule, job, run_now=run_now)
@@ -173,9 +171,9 @@ def run_forever(schedule: ScheduleConfig, run_once: Callable[[], object], *, run
                 "a run is still in flight after %.0f s; exiting: its transaction is rolled back",
                 STOP_GRACE_SECONDS,
             )
-            logging.shutdown()
-            os._exit(0)
+            return True
         log.info("scheduler stopped")
+        return False
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

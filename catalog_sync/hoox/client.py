@@ -14,31 +14,21 @@ stored item or archived body.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import logging
 import math
-import socket
-import sys
-import threading
 import time
-import types
 from dataclasses import dataclass
-from typing import Any
 
-# httpx imports its own command-line client (rich and pygments, ~40 ms) whenever
-# click and rich are installed, as they are here; a cron job pays that on every
-# run for nothing. An empty placeholder makes httpx skip it.
-sys.modules.setdefault("httpx._main", types.ModuleType("httpx._main"))
+import httpx
+import stamina
 
-import httpx  # noqa: E402
-import stamina  # noqa: E402
-
-from catalog_sync import __version__  # noqa: E402
-from catalog_sync.config import ApiConfig  # noqa: E402
-from catalog_sync.errors import FetchError  # noqa: E402
-from catalog_sync.redact import redact_bytes  # noqa: E402
+from catalog_sync import __version__
+from catalog_sync.config import ApiConfig
+from catalog_sync.errors import FetchError
+from catalog_sync.hoox.deadline import Deadline, DeadlineExpired
+from catalog_sync.redact import redact_bytes
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +117,7 @@ def fetch_catalog(client: httpx.Client, api: ApiConfig, api_key: str) -> Fetched
 
 
 def _attempt(client: httpx.Client, url: str, api_key: str, limit: int, seconds: float) -> bytes:
-    deadline = _Deadline(seconds)
+    deadline = Deadline(seconds)
     try:
         with deadline:
             request = client.build_request(
@@ -145,6 +135,8 @@ def _attempt(client: httpx.Client, url: str, api_key: str, limit: int, seconds: 
                 return redact_bytes(_read_capped(response, url, limit, deadline), api_key)
             finally:
                 response.close()
+    except DeadlineExpired as exc:
+        raise _RetryableError(str(exc)) from exc
     except httpx.TimeoutException as exc:
         raise _RetryableError(f"timed out ({type(exc).__name__})") from exc
     except httpx.TransportError as exc:
@@ -153,70 +145,7 @@ def _attempt(client: httpx.Client, url: str, api_key: str, limit: int, seconds: 
         raise _RetryableError(f"connection error: {exc or type(exc).__name__}") from exc
 
 
-class _Deadline:
-    """Ends an attempt that outlives api.timeout_seconds, from connect to last byte.
-
-    httpx's timeouts bound each read, so a server sending one byte every half
-    second would hold a run (and its lock) for as long as it likes. A timer
-    shuts the attempt's socket down at the deadline, which wakes the blocked
-    read at once; the body loop also checks the clock between chunks.
-    """
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self.ends_at = time.monotonic() + seconds
-        self.expired = False
-        self._sockets: list[socket.socket] = []
-        self._lock = threading.Lock()
-        self._timer = threading.Timer(seconds, self._expire)
-        self._timer.daemon = True
-
-    @property
-    def message(self) -> str:
-        return f"timed out: no complete answer within api.timeout_seconds ({self.seconds:g} s)"
-
-    def __enter__(self) -> _Deadline:
-        self._timer.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._timer.cancel()
-
-    def trace(self, event: str, info: dict[str, Any]) -> None:
-        """httpcore's trace hook: note each new connection's socket."""
-        if event in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
-            self.watch(info.get("return_value"))
-
-    def watch(self, stream: Any) -> None:
-        get_extra_info = getattr(stream, "get_extra_info", None)
-        sock = get_extra_info("socket") if get_extra_info is not None else None
-        if not isinstance(sock, socket.socket):
-            return
-        with self._lock:
-            self._sockets.append(sock)
-            if self.expired:
-                _shut(sock)
-
-    def check(self) -> None:
-        if time.monotonic() >= self.ends_at:
-            self.expired = True
-            raise _RetryableError(self.message)
-
-    def _expire(self) -> None:
-        with self._lock:
-            self.expired = True
-            for sock in self._sockets:
-                _shut(sock)
-
-
-def _shut(sock: socket.socket) -> None:
-    # The plain socket's shutdown, also for a TLS socket: it wakes a blocked read
-    # without touching the TLS state another thread is using.
-    with contextlib.suppress(OSError):
-        socket.socket.shutdown(sock, socket.SHUT_RDWR)
-
-
-def _read_capped(response: httpx.Response, url: str, limit: int, deadline: _Deadline) -> bytes:
+def _read_capped(response: httpx.Response, url: str, limit: int, deadline: Deadline) -> bytes:
     """The body, decoded (gzip included) chunk by chunk: refused as soon as it
     passes the cap, so a small compressed body never expands in full."""
     declared = response.headers.get("Content-Length")

@@ -1,108 +1,55 @@
-"""Set-based reads and writes of catalog state. Takes a session, never makes one.
-
-One snapshot query reads the current state; each table gets one batched write
-per kind of change. Nothing here issues a query per model.
+"""The writes of one change set: models, capabilities, tags, cost periods and
+the change log. Takes a session, never makes one; each table gets one batched
+write per kind of change, never a query per model.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
+from contextlib import nullcontext
 from itertools import chain
 from operator import attrgetter, itemgetter
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from catalog_sync.core.diff import ChangeSet, PreviousModel
-from catalog_sync.core.payload import CatalogItem, model_capability_rows, normalize_item
+from catalog_sync.core.diff import ChangeSet
+from catalog_sync.core.payload import CatalogItem
+from catalog_sync.core.values import model_capability_rows
 from catalog_sync.errors import StoreError
 from catalog_sync.storage import bulk
+from catalog_sync.storage.bulk import chunks
+from catalog_sync.storage.firstload import indexes_deferred
 from catalog_sync.storage.schema import (
     Capability,
     CatalogChange,
     CostPeriod,
     Model,
     ModelTag,
-    SyncRun,
     Tag,
 )
 
-# Rows per IN (...) list: far below SQLite's and PostgreSQL's parameter limits.
-CHUNK = 500
-
-T = TypeVar("T")
-
-
-def chunks(values: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
-def load_previous(session: Session) -> dict[str, PreviousModel]:
-    """The whole known catalog in one query: ids, hashes, costs, active flags and
-    removal grace counts (all in one covering index)."""
-    rows = session.connection().exec_driver_sql(
-        "SELECT id, name, content_hash, base_cost, removed_at IS NULL, missing_runs FROM models"
-    )
-    return {
-        name: PreviousModel(i, name, h, cost, bool(active), missing)
-        for i, name, h, cost, active, missing in rows
-    }
-
-
-def has_missing_models(session: Session) -> bool:
-    """True when some active model is within its removal grace (a repeat of the
-    last body must still count it)."""
-    found = session.connection().exec_driver_sql(
-        "SELECT 1 FROM models WHERE missing_runs > 0 LIMIT 1"
-    )
-    return found.first() is not None
-
-
-def load_items(session: Session, names: Sequence[str]) -> dict[str, CatalogItem]:
-    """The last received item of each named model, rebuilt from `models.raw`."""
-    items: dict[str, CatalogItem] = {}
-    for batch in chunks(names):
-        for name, raw in session.execute(
-            select(Model.name, Model.raw).where(Model.name.in_(batch))
-        ):
-            items[name] = normalize_item(raw)
-    return items
-
-
-def newest_recorded_time(session: Session) -> dt.datetime | None:
-    """The newest period start or change already recorded (every period end is a change)."""
-    times = [
-        session.scalar(select(func.max(CostPeriod.valid_from))),
-        session.scalar(select(func.max(CatalogChange.changed_at))),
-    ]
-    known = [t for t in times if t is not None]
-    return max(known) if known else None
-
-
-# A first load at least this big builds secondary indexes after inserting, which
-# is several times faster than maintaining them row by row.
-BULK_LOAD_MODELS = 10_000
+# The tables a first load fills: their plain indexes are built after it.
+LOADED_TABLES = (Model, Capability, ModelTag, CostPeriod, CatalogChange)
 
 
 def apply_changes(
-    session: Session, changes: ChangeSet, *, observed_at: dt.datetime, run_id: int
+    session: Session,
+    changes: ChangeSet,
+    *,
+    observed_at: dt.datetime,
+    run_id: int,
+    bulk_first_load: bool = False,
 ) -> None:
-    """Write a change set, stamped with one observation time and run id."""
-    first_load = not changes.rewritten and not changes.removed_ids
-    if first_load and len(changes.added) >= BULK_LOAD_MODELS and _is_empty(session):
-        with bulk.indexes_deferred(
-            session, (Model, Capability, ModelTag, CostPeriod, CatalogChange)
-        ):
-            _apply(session, changes, observed_at=observed_at, run_id=run_id)
-    else:
+    """Write a change set, stamped with one observation time and run id.
+
+    `bulk_first_load` (decided by storage.firstload) builds the plain indexes
+    after the inserts instead of row by row."""
+    deferred = indexes_deferred(session, LOADED_TABLES) if bulk_first_load else nullcontext()
+    with deferred:
         _apply(session, changes, observed_at=observed_at, run_id=run_id)
-
-
-def _is_empty(session: Session) -> bool:
-    return session.scalar(select(Model.id).limit(1)) is None
 
 
 def _apply(session: Session, changes: ChangeSet, *, observed_at: dt.datetime, run_id: int) -> None:
@@ -316,40 +263,3 @@ def _delete_models_rows(
 ) -> None:
     for batch in chunks(model_ids):
         session.execute(delete(table).where(table.model_id.in_(batch)))
-
-
-def start_run(session: Session, *, trigger: str, started_at: dt.datetime) -> int:
-    run = SyncRun(started_at=started_at, status="running", trigger=trigger)
-    session.add(run)
-    session.flush()
-    return run.id
-
-
-def finish_run(
-    session: Session,
-    run_id: int,
-    *,
-    status: str,
-    finished_at: dt.datetime | None,
-    observed_at: dt.datetime | None = None,
-    counts: dict[str, int] | None = None,
-    error: str | None = None,
-) -> None:
-    """Set a run's outcome; a None `finished_at` keeps the recorded one (rebuild)."""
-    values: dict[str, Any] = {"status": status, "error": error}
-    if finished_at is not None:
-        values["finished_at"] = finished_at
-    if observed_at is not None:
-        values["observed_at"] = observed_at
-    values.update(counts or {})
-    session.execute(update(SyncRun).where(SyncRun.id == run_id).values(**values))
-
-
-def close_interrupted_runs(session: Session, *, now: dt.datetime) -> int:
-    """Runs left `running` by a killed process: called under the run lock, so none is live."""
-    result = session.execute(
-        update(SyncRun)
-        .where(SyncRun.status == "running")
-        .values(status="failed", finished_at=now, error="interrupted: the process ended mid-run")
-    )
-    return int(getattr(result, "rowcount", 0) or 0)

@@ -9,12 +9,11 @@ PostgreSQL.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from itertools import islice
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import JSON, Connection, Dialect, Table
 from sqlalchemy.orm import Session
@@ -23,10 +22,13 @@ from catalog_sync.errors import StoreError
 from catalog_sync.storage.schema import Base
 
 BATCH = 20_000
+# Rows per IN (...) list: far below SQLite's and PostgreSQL's parameter limits.
+CHUNK = 500
 
 log = logging.getLogger(__name__)
 
 Processor = Callable[[Any], Any] | None
+T = TypeVar("T")
 
 
 def insert_rows(
@@ -74,6 +76,12 @@ def update_rows(
     return _executemany(connection, sql, _processed(rows, processors))
 
 
+def chunks(values: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
+    """`values` in slices of `size`: one IN (...) list each."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
 def _executemany(connection: Connection, sql: str, rows: Iterator[tuple[Any, ...]]) -> int:
     count = 0
     while batch := list(islice(rows, BATCH)):
@@ -98,24 +106,6 @@ def _copy(
     finally:
         cursor.close()
     return count
-
-
-@contextlib.contextmanager
-def indexes_deferred(session: Session, models: Sequence[type[Base]]) -> Iterator[None]:
-    """Drop the tables' plain (non-unique) indexes, and create them again at the end.
-
-    For loading into empty tables: one sort per index instead of a B-tree
-    insertion per row. Both happen in the session's transaction.
-    """
-    connection = session.connection()
-    indexes = [index for model in models for index in _table(model).indexes if not index.unique]
-    for index in indexes:
-        index.drop(connection)
-    yield
-    started = time.perf_counter()
-    for index in indexes:
-        index.create(connection)
-    log.debug("%d indexes built in %.2f s", len(indexes), time.perf_counter() - started)
 
 
 def db_value(session: Session, model: type[Base], column: str, value: Any) -> Any:

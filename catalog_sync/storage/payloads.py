@@ -10,16 +10,16 @@ import json
 import zlib
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from catalog_sync.errors import RunFailed, UsageError
+from catalog_sync.storage.bulk import chunks
+from catalog_sync.storage.runs import REPLAYED_STATUSES
 from catalog_sync.storage.schema import Payload, SyncRun
 
 # Fast enough for a 36 MB catalog in a fraction of a second, still ~10x smaller.
 COMPRESS_LEVEL = 3
-# Runs whose payloads `rebuild` replays.
-REPLAYED_STATUSES = ("success", "archived")
 
 
 class ArchiveCorrupt(RunFailed):
@@ -49,21 +49,6 @@ def store_body(
         )
     )
     session.flush()
-
-
-def last_applied(session: Session) -> tuple[str | None, int] | None:
-    """The payload and model count of the newest successful run (by observation)."""
-    row = session.execute(
-        select(SyncRun.payload_sha256, SyncRun.models_seen)
-        .where(SyncRun.status == "success")
-        .order_by(SyncRun.observed_at.desc(), SyncRun.id.desc())
-        .limit(1)
-    ).first()
-    return None if row is None else (row[0], row[1] or 0)
-
-
-def link_run(session: Session, run_id: int, sha: str) -> None:
-    session.execute(update(SyncRun).where(SyncRun.id == run_id).values(payload_sha256=sha))
 
 
 def load_body(session: Session, sha: str) -> bytes:
@@ -146,6 +131,6 @@ def prune(session: Session, *, before: dt.datetime, force: bool) -> list[str]:
             "are still needed by `rebuild` (they fed successful runs); nothing was deleted. "
             "Add --force to delete them anyway"
         )
-    for start in range(0, len(old), 500):
-        session.execute(delete(Payload).where(Payload.sha256.in_(old[start : start + 500])))
+    for batch in chunks(old):
+        session.execute(delete(Payload).where(Payload.sha256.in_(batch)))
     return list(old)

@@ -112,6 +112,17 @@ def db_url(databases: Databases) -> str:
 
 
 @pytest.fixture
+def engine(db_url: str) -> Iterator[sa.Engine]:
+    """An engine on a fresh database of each backend, at the newest schema."""
+    from catalog_sync.storage.migrate import ensure_schema
+
+    engine = make_engine(db_url)
+    ensure_schema(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
 def api() -> Iterator[FakeHooxApi]:
     with FakeHooxApi(sample_catalog()) as server:
         yield server

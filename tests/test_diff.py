@@ -67,3 +67,57 @@ def test_hash_change_without_a_meaningful_field_change_rewrites_silently() -> No
     assert changes.rewritten == [(1, a_item)]
     assert changes.changes == []
     assert a.content_hash != stale.content_hash
+
+
+def test_a_missing_model_within_its_grace_is_only_counted() -> None:
+    a, a_item = prev(1, "a")
+    b, _ = prev(2, "b")
+    changes = diff_catalog({"a": a, "b": b}, {}, [a_item], removal_grace_runs=2)
+    assert changes.missing_counted == [2]
+    assert changes.removed_ids == [] and changes.changes == [] and changes.is_empty
+    counted = b._replace(missing_runs=1)
+    changes = diff_catalog({"a": a, "b": counted}, {}, [a_item], removal_grace_runs=2)
+    assert changes.removed_ids == [2] and changes.periods_closed == [2]
+    assert [(c.name, c.kind) for c in changes.changes] == [("b", "removed")]
+
+
+def test_a_model_seen_again_within_its_grace_is_cleared_and_nothing_else() -> None:
+    a, a_item = prev(1, "a")
+    changes = diff_catalog({"a": a._replace(missing_runs=2)}, {}, [a_item], removal_grace_runs=3)
+    assert changes.missing_cleared == [1]
+    assert changes.is_empty and changes.changes == []
+
+
+def test_the_guard_counts_only_what_would_be_removed() -> None:
+    import pytest
+
+    from catalog_sync.core.guards import Policy, check_mass_removal
+    from catalog_sync.errors import GuardRefused
+
+    state = {n: prev(i, n)[0] for i, n in enumerate("abcd", start=1)}
+    pending = diff_catalog(state, {}, [], removal_grace_runs=2)
+    check_mass_removal(pending, 4, Policy(removal_grace_runs=2))  # nothing removed yet
+    final = diff_catalog(
+        {n: m._replace(missing_runs=1) for n, m in state.items()}, {}, [], removal_grace_runs=2
+    )
+    with pytest.raises(GuardRefused, match="would remove 4 of 4"):
+        check_mass_removal(final, 4, Policy(removal_grace_runs=2))
+    check_mass_removal(final, 4, Policy(allow_mass_removal=True))
+
+
+def test_the_summary_line_and_the_digest() -> None:
+    from catalog_sync.core.diff import summary_line
+    from catalog_sync.core.digest import build_digest
+
+    a, a_item = prev(1, "a", 1.0)
+    changes = diff_catalog({"a": a}, {"a": a_item}, [normalize_item(model("a", 2.0))])
+    assert summary_line(changes.counts(), head="dry run", tail="; nothing was written") == (
+        "dry run: 1 models seen, 0 added, 1 updated, 0 removed, 0 restored, 1 price changes;"
+        " nothing was written"
+    )
+    digest = build_digest(changes, run_id=7, observed_at="2026-12-01T00:00:00+00:00")
+    assert digest is not None
+    assert digest["changes"]["price_changes"] == [
+        {"name": "a", "old_cost": 1.0, "new_cost": 2.0, "pct_change": 100.0}
+    ]
+    assert build_digest(diff_catalog({"a": a}, {}, [a_item]), run_id=8, observed_at="x") is None

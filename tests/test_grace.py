@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,8 +15,6 @@ from hypothesis import strategies as st
 from invariants import check_invariants
 
 from catalog_sync.flows.sync import run_sync
-from catalog_sync.storage.engine import make_engine
-from catalog_sync.storage.migrate import ensure_schema
 
 
 def history(h: Harness) -> list[tuple[Any, ...]]:
@@ -140,14 +137,6 @@ def flapping(draw: st.DrawFn) -> tuple[int, list[list[str]]]:
         sequence.append(present)
     sequence.append(list(NAMES))
     return grace, sequence
-
-
-@pytest.fixture
-def engine(db_url: str) -> Iterator[sa.Engine]:
-    engine = make_engine(db_url)
-    ensure_schema(engine)
-    yield engine
-    engine.dispose()
 
 
 def _history(engine: sa.Engine) -> tuple[Any, ...]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,8 +17,6 @@ from catalog_sync.core.values import capability_rows
 from catalog_sync.errors import CatalogSyncError, GuardRefused, PayloadError
 from catalog_sync.flows.rebuild import rebuild
 from catalog_sync.flows.sync import run_sync
-from catalog_sync.storage.engine import make_engine
-from catalog_sync.storage.migrate import ensure_schema
 
 NAMES = ["alpha", "beta", "gamma", "delta"]
 COSTS = [0, 0.5, 1, 2.5, 7.5, 32]
@@ -81,14 +78,6 @@ class Clock:
     def __call__(self) -> dt.datetime:
         self.now += dt.timedelta(seconds=1)
         return self.now
-
-
-@pytest.fixture
-def engine(db_url: str) -> Iterator[sa.Engine]:
-    engine = make_engine(db_url)
-    ensure_schema(engine)
-    yield engine
-    engine.dispose()
 
 
 def reset(engine: sa.Engine) -> None:

@@ -310,6 +310,55 @@ BAD_BODIES = {
 }
 
 
+BAD_BODIES |= {
+    # Infinity and 1e400 (Python's reader takes both), blank names, wrong shapes
+    "cost Infinity": (
+        b'{"models": [{"name": "a", "base_cost": Infinity}], "count": 1}',
+        "models[0] ('a'): field 'base_cost' must be a non-negative number, got Infinity",
+    ),
+    "cost 1e400": (
+        b'{"models": [{"name": "a", "base_cost": 1e400}], "count": 1}',
+        "models[0] ('a'): field 'base_cost' must be a non-negative number, got a number too large",
+    ),
+    "cost NaN": (
+        b'{"models": [{"name": "a", "base_cost": NaN}]}',
+        "models[0] ('a'): field 'base_cost' must be a non-negative number, got NaN",
+    ),
+    "NaN in a capability": (
+        b'{"models": [{"name": "a", "base_cost": 1, "capabilities": {"x": [1, -Infinity]}}]}',
+        "models[0] ('a'): field 'capabilities.x[1]' must be a finite number, got -Infinity",
+    ),
+    "empty name": (
+        json.dumps(catalog(model("a"), model(""))).encode(),
+        "models[1]: field 'name' must be a non-empty string, got ''",
+    ),
+    "blank name": (
+        json.dumps(catalog(model("a"), model("  \t"))).encode(),
+        "models[1]: field 'name' must be a non-empty string, got '",
+    ),
+    "capabilities a list": (
+        json.dumps(catalog(model("a", capabilities=[1, 2]))).encode(),
+        "models[0] ('a'): field 'capabilities' must be an object, got [1, 2]",
+    ),
+    "tags a string": (
+        json.dumps(catalog(model("a", tags="new"))).encode(),
+        "models[0] ('a'): field 'tags' must be a list of strings, got 'new'",
+    ),
+    "tags with a number": (
+        json.dumps(catalog(model("a", tags=["new", 3]))).encode(),
+        "models[0] ('a'): field 'tags' must be a list of strings, got ['new', 3]",
+    ),
+    "count a string": (
+        json.dumps({"models": [model("a")], "count": "1"}).encode(),
+        "response 'count' is '1' but must be a number",
+    ),
+    "count null": (
+        json.dumps({"models": [model("a")], "count": None}).encode(),
+        "response 'count' is None but must be a number",
+    ),
+}
+
+
 @pytest.mark.parametrize("case", sorted(BAD_BODIES))
 def test_bad_payload_fails_and_changes_nothing(harness: Harness, case: str) -> None:
     harness.sync()

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, or_, select
 
 from catalog_sync.errors import UsageError
+from catalog_sync.storage.bulk import chunks
 from catalog_sync.storage.schema import Capability, CatalogChange, CostPeriod, Model, ModelTag, Tag
 
 CHANGE_KINDS = {
@@ -70,8 +71,7 @@ def list_models(
 
 def _tags_by_model(connection: Connection, model_ids: Sequence[int]) -> dict[int, list[str]]:
     tags: dict[int, list[str]] = defaultdict(list)
-    for start in range(0, len(model_ids), 500):
-        batch = model_ids[start : start + 500]
+    for batch in chunks(model_ids):
         for model_id, name in connection.execute(
             select(ModelTag.model_id, Tag.name)
             .join(Tag, Tag.id == ModelTag.tag_id)

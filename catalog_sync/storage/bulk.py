@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from sqlalchemy import JSON, Connection, Dialect, Table
 from sqlalchemy.orm import Session
 
-from catalog_sync.errors import StoreError
+from catalog_sync.errors import StoreError, first_line
 from catalog_sync.storage.schema import Base
 
 BATCH = 20_000
@@ -101,8 +101,7 @@ def _copy(
                 copy.write_row(row)
                 count += 1
     except connection.dialect.loaded_dbapi.Error as exc:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise StoreError(f"database error: {first_line}") from exc
+        raise StoreError(f"database error: {first_line(exc)}") from exc
     finally:
         cursor.close()
     return count

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from catalog_sync.errors import StoreError
+from catalog_sync.errors import StoreError, first_line
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
@@ -55,7 +55,7 @@ def current_revision(engine: Engine) -> str | None:
             revision = connection.scalar(text("SELECT version_num FROM alembic_version"))
             return None if revision is None else str(revision)
     except SQLAlchemyError as exc:
-        raise StoreError(f"cannot read the schema version: {str(exc).splitlines()[0]}") from exc
+        raise StoreError(f"cannot read the schema version: {first_line(exc)}") from exc
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
@@ -64,7 +64,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     try:
         command.upgrade(alembic_config(engine), revision)
     except SQLAlchemyError as exc:
-        raise StoreError(f"schema upgrade failed: {str(exc).splitlines()[0]}") from exc
+        raise StoreError(f"schema upgrade failed: {first_line(exc)}") from exc
 
 
 def downgrade(engine: Engine, revision: str) -> None:

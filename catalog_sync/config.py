@@ -31,6 +31,8 @@ class ApiConfig:
     max_response_mb: float = 64.0
     backoff_seconds: float = 1.0
     retry_after_max_seconds: float = 120.0
+    max_requests_per_minute: int = 60  # all of one run's requests together (Hoox allows 100)
+    max_concurrent_requests: int = 4  # details and quotes in flight at once
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,20 @@ class DatabaseConfig:
 class SyncConfig:
     max_removed_fraction: float = 0.5
     removal_grace_runs: int = 1
+
+
+@dataclass(frozen=True)
+class DetailsConfig:
+    enabled: bool = False
+    refresh_hours: float = 24.0  # 0: every run
+
+
+@dataclass(frozen=True)
+class PricingConfig:
+    enabled: bool = False  # needs details.enabled
+    refresh_hours: float = 24.0  # 0: every run
+    max_points_per_model: int = 64
+    max_quotes_per_run: int = 300
 
 
 @dataclass(frozen=True)
@@ -64,6 +80,8 @@ class Config:
     api: ApiConfig = field(default_factory=ApiConfig)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
     sync: SyncConfig = field(default_factory=SyncConfig)
+    details: DetailsConfig = field(default_factory=DetailsConfig)
+    pricing: PricingConfig = field(default_factory=PricingConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     notify: NotifyConfig = field(default_factory=NotifyConfig)
     source: str = "built-in defaults"
@@ -73,6 +91,8 @@ _SECTIONS: dict[str, type[Any]] = {
     "api": ApiConfig,
     "database": DatabaseConfig,
     "sync": SyncConfig,
+    "details": DetailsConfig,
+    "pricing": PricingConfig,
     "schedule": ScheduleConfig,
     "notify": NotifyConfig,
 }
@@ -170,6 +190,21 @@ def _check_values(path: Path, config: Config) -> None:
             "must be between 0 and 1",
         ),
         ("sync.removal_grace_runs", config.sync.removal_grace_runs >= 1, "must be 1 or more"),
+        ("api.max_requests_per_minute", api.max_requests_per_minute >= 1, "must be 1 or more"),
+        ("api.max_concurrent_requests", api.max_concurrent_requests >= 1, "must be 1 or more"),
+        ("details.refresh_hours", config.details.refresh_hours >= 0, "must be 0 or more"),
+        ("pricing.refresh_hours", config.pricing.refresh_hours >= 0, "must be 0 or more"),
+        (
+            "pricing.max_points_per_model",
+            config.pricing.max_points_per_model >= 1,
+            "must be 1 or more",
+        ),
+        ("pricing.max_quotes_per_run", config.pricing.max_quotes_per_run >= 1, "must be 1 or more"),
+        (
+            "pricing.enabled",
+            not config.pricing.enabled or config.details.enabled,
+            "needs details.enabled = true (a model's price points come from its details)",
+        ),
         ("database.url", bool(config.database.url.strip()), "must not be empty"),
         ("schedule.jitter_seconds", config.schedule.jitter_seconds >= 0, "must be 0 or more"),
         ("notify.timeout_seconds", config.notify.timeout_seconds > 0, "must be greater than 0"),

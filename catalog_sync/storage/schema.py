@@ -115,6 +115,10 @@ class SyncRun(Base):
     models_removed: Mapped[int | None] = mapped_column(Integer)
     models_restored: Mapped[int | None] = mapped_column(Integer)
     price_changes: Mapped[int | None] = mapped_column(Integer)
+    # With details / pricing enabled: re-priced points, and models whose details
+    # or quotes failed this run (they are retried on the next).
+    points_changed: Mapped[int | None] = mapped_column(Integer)
+    details_failed: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(Text)
     notified_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     notify_error: Mapped[str | None] = mapped_column(Text)
@@ -238,3 +242,64 @@ class CatalogChange(Base):
     # Indexes only for the analysts' usual predicates (a model's history, a time
     # window): each one costs every insert, and a first load inserts 100k rows.
     __table_args__ = (Index(None, "model_id", "changed_at"),)
+
+
+class ModelDetails(Base):
+    """The Get Model body of each model (details.enabled), and what to retry."""
+
+    __tablename__ = "model_details"
+
+    model_id: Mapped[int] = mapped_column(
+        ForeignKey("models.id", ondelete="CASCADE"), primary_key=True
+    )
+    raw: Mapped[Any] = mapped_column(JSONText(), nullable=True)
+    fetched_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # When the model's price points were last quoted in full (pricing.enabled).
+    quoted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # The last failure (a detail or a quote); NULL after a success.
+    error: Mapped[str | None] = mapped_column(Text)
+    details_failed: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    quotes_failed: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+
+
+class ModelSetting(Base):
+    """A model's current settings, from its details."""
+
+    __tablename__ = "model_settings"
+
+    model_id: Mapped[int] = mapped_column(
+        ForeignKey("models.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    type: Mapped[str | None] = mapped_column(String(64))
+    label: Mapped[str | None] = mapped_column(Text)
+    default_value: Mapped[Any] = mapped_column(JSONText(), nullable=True)
+    affects_cost: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    options: Mapped[Any] = mapped_column(JSONText(), nullable=True)
+
+
+class PricePoint(Base):
+    """SCD type 2 per (model, params): one row per period a point had one price."""
+
+    __tablename__ = "price_points"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("models.id", ondelete="CASCADE"))
+    params: Mapped[str] = mapped_column(Text)  # canonical JSON: sorted keys, no spaces
+    cost_per_generation: Mapped[float] = mapped_column(Float)
+    valid_from: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    valid_to: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    sync_run_id: Mapped[int] = mapped_column(ForeignKey("sync_runs.id"))
+
+    __table_args__ = (
+        Index(None, "model_id", "params", "valid_from"),
+        Index(None, "valid_from"),
+        Index(
+            "uq_price_points_open_period",
+            "model_id",
+            "params",
+            unique=True,
+            sqlite_where=text("valid_to IS NULL"),
+            postgresql_where=text("valid_to IS NULL"),
+        ),
+    )

@@ -252,3 +252,84 @@ CREATE INDEX ix_models_name_content_hash_base_cost_removed_at_missing_runs ON mo
 
 UPDATE alembic_version SET version_num='0007' WHERE alembic_version.version_num = '0006';
 
+-- Running upgrade 0007 -> 0008
+
+CREATE TABLE model_details (
+    model_id INTEGER NOT NULL, 
+    raw TEXT, 
+    fetched_at DATETIME, 
+    quoted_at DATETIME, 
+    error TEXT, 
+    details_failed BOOLEAN DEFAULT (false) NOT NULL, 
+    quotes_failed BOOLEAN DEFAULT (false) NOT NULL, 
+    CONSTRAINT pk_model_details PRIMARY KEY (model_id), 
+    CONSTRAINT fk_model_details_model_id_models FOREIGN KEY(model_id) REFERENCES models (id) ON DELETE CASCADE
+);
+
+CREATE TABLE model_settings (
+    model_id INTEGER NOT NULL, 
+    "key" VARCHAR(255) NOT NULL, 
+    type VARCHAR(64), 
+    label TEXT, 
+    default_value TEXT, 
+    affects_cost BOOLEAN DEFAULT (false) NOT NULL, 
+    options TEXT, 
+    CONSTRAINT pk_model_settings PRIMARY KEY (model_id, "key"), 
+    CONSTRAINT fk_model_settings_model_id_models FOREIGN KEY(model_id) REFERENCES models (id) ON DELETE CASCADE
+);
+
+CREATE TABLE price_points (
+    id INTEGER NOT NULL, 
+    model_id INTEGER NOT NULL, 
+    params TEXT NOT NULL, 
+    cost_per_generation FLOAT NOT NULL, 
+    valid_from DATETIME NOT NULL, 
+    valid_to DATETIME, 
+    sync_run_id INTEGER NOT NULL, 
+    CONSTRAINT pk_price_points PRIMARY KEY (id), 
+    CONSTRAINT fk_price_points_model_id_models FOREIGN KEY(model_id) REFERENCES models (id) ON DELETE CASCADE, 
+    CONSTRAINT fk_price_points_sync_run_id_sync_runs FOREIGN KEY(sync_run_id) REFERENCES sync_runs (id)
+);
+
+CREATE INDEX ix_price_points_model_id_params_valid_from ON price_points (model_id, params, valid_from);
+
+CREATE INDEX ix_price_points_valid_from ON price_points (valid_from);
+
+CREATE UNIQUE INDEX uq_price_points_open_period ON price_points (model_id, params) WHERE valid_to IS NULL;
+
+ALTER TABLE sync_runs ADD COLUMN points_changed INTEGER;
+
+ALTER TABLE sync_runs ADD COLUMN details_failed INTEGER;
+
+CREATE VIEW price_point_changes AS
+WITH periods AS (
+    SELECT
+        pp.model_id,
+        pp.params,
+        pp.cost_per_generation,
+        pp.valid_from,
+        pp.sync_run_id,
+        LAG(pp.cost_per_generation) OVER w AS old_cost
+    FROM price_points pp
+    WINDOW w AS (PARTITION BY pp.model_id, pp.params ORDER BY pp.valid_from, pp.id)
+)
+SELECT
+    p.model_id,
+    m.name AS model,
+    m.provider,
+    m.type,
+    p.params,
+    p.old_cost,
+    p.cost_per_generation AS new_cost,
+    ROUND(CAST(p.cost_per_generation - p.old_cost AS NUMERIC), 6) AS delta,
+    CASE WHEN p.old_cost <> 0
+        THEN ROUND(CAST(100 * (p.cost_per_generation - p.old_cost) / p.old_cost AS NUMERIC), 2)
+    END AS pct_change,
+    p.valid_from AS changed_at,
+    p.sync_run_id
+FROM periods p
+JOIN models m ON m.id = p.model_id
+WHERE p.old_cost IS NOT NULL AND p.old_cost <> p.cost_per_generation;
+
+UPDATE alembic_version SET version_num='0008' WHERE alembic_version.version_num = '0007';
+

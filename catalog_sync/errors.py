@@ -7,6 +7,7 @@ carries the process exit code the CLI maps it to::
     ├── UsageError          2  bad option, bad config, missing HOOX_API_KEY
     ├── RunFailed           1  the run failed; nothing was applied
     │   ├── FetchError         network or HTTP failure (after retries)
+    │   │   └── AuthFailed        401/403: check HOOX_API_KEY
     │   ├── PayloadError       the body arrived but is not a valid catalog
     │   └── StoreError         the database refused or failed
     ├── GuardRefused        3  a safety guard refused the change set
@@ -38,6 +39,10 @@ class RunFailed(CatalogSyncError):
 
 class FetchError(RunFailed):
     """The catalog could not be fetched (network, timeout, HTTP status)."""
+
+
+class AuthFailed(FetchError):
+    """401/403: the key is missing, wrong or not allowed; every request would fail."""
 
 
 class PayloadError(RunFailed):

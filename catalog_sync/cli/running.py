@@ -14,6 +14,7 @@ import click
 
 from catalog_sync.cli import (
     AppContext,
+    _progress_bar,
     cli,
     dry_run_option,
     echo_preview,
@@ -85,15 +86,25 @@ def _sync_once(
                 attempts=config.notify.max_attempts,
             )
 
-    with build_client(config.api) as client:
+    with build_client(config.api) as client, _progress_bar("details and quotes") as update:
+        fetch: Callable[[], bytes] = lambda: fetch_catalog(client, config.api, api_key).body  # noqa: E731
+        enrich = None
+        if config.details.enabled:
+            from catalog_sync.flows.enrich import Enrich
+            from catalog_sync.hoox.source import HooxSource
+
+            source = HooxSource(client, config.api, api_key)
+            enrich = Enrich(source, config.details, config.pricing, progress=update)
+            fetch = source.models  # the list counts against the run's request budget too
         return run_sync(
             engine=engine,
-            fetch=lambda: fetch_catalog(client, config.api, api_key).body,
+            fetch=fetch,
             trigger=trigger,
             max_removed_fraction=config.sync.max_removed_fraction,
             allow_mass_removal=allow_mass_removal,
             removal_grace_runs=config.sync.removal_grace_runs,
             notify=notify,
+            enrich=enrich,
         )
 
 

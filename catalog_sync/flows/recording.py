@@ -53,7 +53,13 @@ def recorded(engine: Engine, run_id: int, clock: Clock, work: Callable[[], T]) -
 
 
 def record_success(
-    session: Session, run_id: int, changes: ChangeSet, *, observed_at: dt.datetime, clock: Clock
+    session: Session,
+    run_id: int,
+    changes: ChangeSet,
+    *,
+    observed_at: dt.datetime,
+    clock: Clock,
+    extra: dict[str, int] | None = None,
 ) -> None:
     """Mark the run a success, in the transaction that applied its changes."""
     runs.finish_run(
@@ -62,7 +68,7 @@ def record_success(
         status="success",
         finished_at=max(clock(), observed_at),
         observed_at=observed_at,
-        counts=changes.counts(),
+        counts={**changes.counts(), **(extra or {})},
     )
 
 

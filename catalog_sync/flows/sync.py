@@ -27,11 +27,13 @@ from catalog_sync.core.guards import Policy, check_mass_removal
 from catalog_sync.core.payload import Catalog, CatalogItem, parse_catalog
 from catalog_sync.errors import RunFailed
 from catalog_sync.flows import recording
+from catalog_sync.flows.enrich import Enrich, gather
 from catalog_sync.flows.notify import notify_run
 from catalog_sync.logs import run_context
 from catalog_sync.storage import migrate, runs, state
 from catalog_sync.storage import payloads as archive
 from catalog_sync.storage.apply import apply_changes
+from catalog_sync.storage.details import RunDetails, apply_run_details
 from catalog_sync.storage.firstload import write_target
 from catalog_sync.storage.lock import HeldLock, run_lock
 
@@ -44,13 +46,23 @@ class SyncResult:
     observed_at: dt.datetime
     changes: ChangeSet
     payload_sha256: str | None = None
+    # With details enabled: re-priced points, and models whose details or quotes failed.
+    points_changed: int | None = None
+    details_failed: int | None = None
 
     @property
     def counts(self) -> dict[str, int]:
         return self.changes.counts()
 
     def summary(self, verb: str = "sync ok") -> str:
-        return summary_line(self.counts, head=f"{verb} (run {self.run_id})")
+        tail = ""
+        if self.details_failed is not None:
+            failed = self.details_failed
+            tail = (
+                f", {self.points_changed or 0} price points changed, "
+                f"{failed} {'detail' if failed == 1 else 'details'} failed"
+            )
+        return summary_line(self.counts, head=f"{verb} (run {self.run_id})", tail=tail)
 
 
 def run_sync(
@@ -63,8 +75,13 @@ def run_sync(
     removal_grace_runs: int = 1,
     clock: Clock = utcnow,
     notify: Callable[[dict[str, Any]], None] | None = None,
+    enrich: Enrich | None = None,
 ) -> SyncResult:
     """One run under the database's lock: every change or none, and a sync_runs row.
+
+    `enrich`, when given, also fetches the model details and quotes the price
+    points that are due, all before anything is written, and applies them in
+    the run's one transaction.
 
     `notify`, when given, receives the change digest after a run that added,
     removed, restored or re-priced models; its failure is recorded in the run's
@@ -88,6 +105,7 @@ def run_sync(
                     policy=policy,
                     clock=clock,
                     lock=lock,
+                    enrich=enrich,
                 ),
             )
             log.info("run %d finished: %s", run_id, result.summary())
@@ -113,6 +131,7 @@ def receive(
     clock: Clock,
     archive_only: bool = False,
     lock: HeldLock | None = None,
+    enrich: Enrich | None = None,
 ) -> SyncResult:
     """Archive the body (kept even if it is invalid or the run fails), validate it,
     then apply it (at `observed_at`, else now).
@@ -125,8 +144,10 @@ def receive(
     with Session(engine) as session, session.begin():
         archived = archive.has_body(session, sha)
         last = None if archive_only else runs.last_applied(session)
-        # A model within its removal grace must be counted again, even by the same body.
-        if last is not None and last[0] == sha and not state.has_missing_models(session):
+        # A model within its removal grace must be counted again, even by the same
+        # body; details and points may be due whatever the list says.
+        repeat = last is not None and last[0] == sha and enrich is None
+        if repeat and last is not None and not state.has_missing_models(session):
             if not archived:  # pruned since
                 archive.store_body(session, sha, body, archive.compress(body), seen_at=clock())
             runs.link_payload(session, run_id, sha)
@@ -161,10 +182,37 @@ def receive(
             )
         nothing_applied = ChangeSet(models_seen=len(catalog.items))
         return SyncResult(run_id, moment, nothing_applied, payload_sha256=sha)
-    changes = _apply(
-        engine, run_id, catalog, observed_at=moment, policy=policy, clock=clock, lock=lock
+    run_details = None
+    if enrich is not None:
+        with Session(engine) as session:
+            planned, active = diff_against_store(
+                session, catalog.items, removal_grace_runs=policy.removal_grace_runs
+            )
+            check_mass_removal(planned, active, policy)  # no requests for a refused run
+            run_details = gather(
+                session, enrich, names=[i.name for i in catalog.items], changes=planned, now=moment
+            )
+            session.rollback()
+    changes, points_changed = _apply(
+        engine,
+        run_id,
+        catalog,
+        observed_at=moment,
+        policy=policy,
+        clock=clock,
+        lock=lock,
+        run_details=run_details,
     )
-    return SyncResult(run_id, moment, changes, payload_sha256=sha)
+    if run_details is None:
+        return SyncResult(run_id, moment, changes, payload_sha256=sha)
+    return SyncResult(
+        run_id,
+        moment,
+        changes,
+        payload_sha256=sha,
+        points_changed=points_changed,
+        details_failed=len(run_details.failed),
+    )
 
 
 def _apply(
@@ -176,7 +224,8 @@ def _apply(
     policy: Policy,
     clock: Clock,
     lock: HeldLock | None = None,
-) -> ChangeSet:
+    run_details: RunDetails | None = None,
+) -> tuple[ChangeSet, int | None]:
     if lock is not None:
         lock.confirm()  # the fetch may have outlived the lock's database session
     with (
@@ -205,9 +254,18 @@ def _apply(
             run_id=run_id,
             bulk_first_load=target.bulk,
         )
+        extra: dict[str, int] = {}
+        points_changed = None
+        if run_details is not None:
+            points_changed = apply_run_details(
+                session, run_details, observed_at=observed_at, run_id=run_id
+            )
+            extra = {"points_changed": points_changed, "details_failed": len(run_details.failed)}
         log.info("applied in %.2f s", time.perf_counter() - started)
-        recording.record_success(session, run_id, changes, observed_at=observed_at, clock=clock)
-    return changes
+        recording.record_success(
+            session, run_id, changes, observed_at=observed_at, clock=clock, extra=extra
+        )
+    return changes, points_changed
 
 
 def diff_against_store(

@@ -20,13 +20,15 @@ import logging
 import math
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import stamina
 
 from catalog_sync import __version__
 from catalog_sync.config import ApiConfig
-from catalog_sync.errors import FetchError
+from catalog_sync.errors import AuthFailed, FetchError
+from catalog_sync.hoox.budget import RequestBudget
 from catalog_sync.hoox.deadline import Deadline, DeadlineExpired
 from catalog_sync.redact import redact_bytes
 
@@ -74,9 +76,25 @@ def build_client(api: ApiConfig, *, transport: httpx.BaseTransport | None = None
     )
 
 
-def fetch_catalog(client: httpx.Client, api: ApiConfig, api_key: str) -> FetchedPayload:
+def fetch_catalog(
+    client: httpx.Client, api: ApiConfig, api_key: str, *, budget: RequestBudget | None = None
+) -> FetchedPayload:
     """GET the unfiltered model list; return the raw body or raise FetchError."""
-    url = models_url(api.base_url)
+    return request(client, api, api_key, "GET", models_url(api.base_url), budget=budget)
+
+
+def request(
+    client: httpx.Client,
+    api: ApiConfig,
+    api_key: str,
+    method: str,
+    url: str,
+    *,
+    json_body: Any = None,
+    budget: RequestBudget | None = None,
+) -> FetchedPayload:
+    """One request with the retries of api.*; the body (scrubbed of the key) or a
+    FetchError (an AuthFailed for 401/403). Every attempt waits for `budget`."""
     limit = int(api.max_response_mb * 1024 * 1024)
     attempts = 0
 
@@ -87,7 +105,9 @@ def fetch_catalog(client: httpx.Client, api: ApiConfig, api_key: str) -> Fetched
             delay = min(exc.retry_after, api.retry_after_max_seconds)
             capped = " (capped by api.retry_after_max_seconds)" if delay < exc.retry_after else ""
             log.warning(
-                "attempt %d: %s; retrying in %.1f s (%s)%s",
+                "%s %s attempt %d: %s; retrying in %.1f s (%s)%s",
+                method,
+                url,
                 attempts,
                 exc,
                 delay,
@@ -95,7 +115,7 @@ def fetch_catalog(client: httpx.Client, api: ApiConfig, api_key: str) -> Fetched
                 capped,
             )
             return delay
-        log.warning("attempt %d: %s; retrying", attempts, exc)
+        log.warning("%s %s attempt %d: %s; retrying", method, url, attempts, exc)
         return True
 
     try:
@@ -109,29 +129,49 @@ def fetch_catalog(client: httpx.Client, api: ApiConfig, api_key: str) -> Fetched
         ):
             with attempt:
                 attempts += 1
-                body = _attempt(client, url, api_key, limit, api.timeout_seconds)
+                if budget is not None:
+                    budget.acquire()
+                body = _attempt(
+                    client,
+                    method,
+                    url,
+                    api_key=api_key,
+                    limit=limit,
+                    seconds=api.timeout_seconds,
+                    json_body=json_body,
+                )
                 return FetchedPayload(body=body, url=url, attempts=attempts)
     except _RetryableError as exc:
-        raise FetchError(f"GET {url} failed after {attempts} attempt(s): {exc}") from exc
+        raise FetchError(f"{method} {url} failed after {attempts} attempt(s): {exc}") from exc
     raise AssertionError("unreachable: retry_context ends by returning or raising")
 
 
-def _attempt(client: httpx.Client, url: str, api_key: str, limit: int, seconds: float) -> bytes:
+def _attempt(
+    client: httpx.Client,
+    method: str,
+    url: str,
+    *,
+    api_key: str,
+    limit: int,
+    seconds: float,
+    json_body: Any = None,
+) -> bytes:
     deadline = Deadline(seconds)
     try:
         with deadline:
-            request = client.build_request(
-                "GET",
+            built = client.build_request(
+                method,
                 url,
                 headers={"Authorization": f"Bearer {api_key}"},
+                json=json_body,
                 extensions={"trace": deadline.trace},
             )
-            response = client.send(request, stream=True)
+            response = client.send(built, stream=True)
             try:
                 deadline.watch(response.extensions.get("network_stream"))
                 if response.status_code != 200:
                     body = _read_capped(response, url, limit, deadline)
-                    _raise_for_status(response, redact_bytes(body, api_key), url)
+                    _raise_for_status(response, redact_bytes(body, api_key), f"{method} {url}")
                 return redact_bytes(_read_capped(response, url, limit, deadline), api_key)
             finally:
                 response.close()
@@ -169,18 +209,18 @@ def _too_large(url: str, size: int, limit: int) -> str:
     )
 
 
-def _raise_for_status(response: httpx.Response, body: bytes, url: str) -> None:
+def _raise_for_status(response: httpx.Response, body: bytes, what: str) -> None:
     status = response.status_code
     detail = _error_detail(body)
     if status in (401, 403):
-        raise FetchError(
-            f"GET {url}: HTTP {status}{detail}; check HOOX_API_KEY "
+        raise AuthFailed(
+            f"{what}: HTTP {status}{detail}; check HOOX_API_KEY "
             "(API access needs a valid key on the Enterprise plan)"
         )
     if status == 429 or status >= 500:  # a 503 may say when to come back, too
         wait, source = _server_wait(response.headers)
         raise _RetryableError(f"HTTP {status}{detail}", retry_after=wait, wait_source=source)
-    raise FetchError(f"GET {url}: HTTP {status}{detail}")
+    raise FetchError(f"{what}: HTTP {status}{detail}")
 
 
 def _error_detail(body: bytes) -> str:

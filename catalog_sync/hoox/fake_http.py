@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from catalog_sync.hoox.fakeapi import FakeHooxApi
 
 MODELS_PATH = "/api/public/v1/asset/models"
+PRICING_PATH = "/api/public/v1/asset/pricing"
 
 _ERRORS = {
     400: ("Invalid parameters", "invalid_parameters"),
@@ -48,6 +49,8 @@ class RecordedRequest:
     query: dict[str, list[str]]
     headers: dict[str, str]
     at: float = field(default_factory=time.time)  # arrival, epoch seconds
+    method: str = "GET"
+    body: Any = None  # a POST's JSON body
 
 
 def filtered(catalog: dict[str, Any], query: dict[str, list[str]]) -> dict[str, Any]:
@@ -83,10 +86,27 @@ def handler_for(api: FakeHooxApi) -> type[BaseHTTPRequestHandler]:
         protocol_version = "HTTP/1.1"
 
         def do_GET(self) -> None:
+            self._handle("GET")
+
+        def do_POST(self) -> None:
+            self._handle("POST")
+
+        def _handle(self, method: str) -> None:
             parts = urlsplit(self.path)
             query = parse_qs(parts.query)
+            payload: Any = None
+            if method == "POST":
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length)
+                try:
+                    payload = json.loads(raw)
+                except ValueError:
+                    payload = raw
+            recorded = RecordedRequest(
+                parts.path, query, dict(self.headers), method=method, body=payload
+            )
             with api._arrived:
-                api.requests.append(RecordedRequest(parts.path, query, dict(self.headers)))
+                api.requests.append(recorded)
                 api._arrived.notify_all()
             api._gate.wait()
             authorization = self.headers.get("Authorization", "")
@@ -96,6 +116,11 @@ def handler_for(api: FakeHooxApi) -> type[BaseHTTPRequestHandler]:
             allowed, rate_headers = api._rate_headers()
             if not allowed:
                 self._send(429, error_body(429), rate_headers)
+                return
+            path = parts.path.rstrip("/")
+            if path != MODELS_PATH:
+                status, answer = api._answer_other(method, path, payload)
+                self._send(status, answer, rate_headers)
                 return
             fault, body = api._answer(parts.path, query, authorization)
             delay = fault.delay or api.delay

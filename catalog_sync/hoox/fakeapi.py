@@ -24,9 +24,12 @@ from collections.abc import Mapping
 from http.server import ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
+from urllib.parse import unquote
 
+from catalog_sync.hoox.fake_catalog import PricingEngine, details_of
 from catalog_sync.hoox.fake_http import (
     MODELS_PATH,
+    PRICING_PATH,
     Fault,
     RecordedRequest,
     error_body,
@@ -47,6 +50,8 @@ class FakeHooxApi:
         self._faults: list[Fault] = []
         self._body: bytes | None = None
         self.delay = 0.0
+        self.pricing = PricingEngine()  # re-pricing, failures, bad and slow quotes
+        self.details_extra: dict[str, dict[str, Any]] = {}  # per model: keys of Get Model
         self.rate_limit: int | None = None  # requests per window, then 429
         self.rate_window = 60.0
         self._window_start = time.time()
@@ -114,7 +119,7 @@ class FakeHooxApi:
         delay: float = 0.0,
         quote_key: bool = False,
     ) -> None:
-        """Answer the next `times` requests with this status (and body/headers);
+        """Answer the next `times` list requests with this status (and body/headers);
         `quote_key`: the error text quotes the request, bearer key included."""
         raw = body.encode() if isinstance(body, str) else body
         with self._lock:
@@ -122,6 +127,11 @@ class FakeHooxApi:
                 Fault(status, raw, dict(headers or {}), delay, quote_key=quote_key)
                 for _ in range(times)
             )
+
+    def set_details(self, name: str, **fields: Any) -> None:
+        """Give `name`'s Get Model these fields (settings, input_schema, ...) from now on."""
+        with self._lock:
+            self.details_extra[name] = copy.deepcopy(fields)
 
     def drip_next(self, interval: float = 0.5, *, times: int = 1) -> None:
         """Send the next answers' bodies one byte every `interval` seconds."""
@@ -195,6 +205,46 @@ class FakeHooxApi:
         }
         return allowed, headers
 
+    def _answer_other(self, method: str, path: str, payload: Any) -> tuple[int, bytes]:
+        """Get Model (GET .../asset/models/{name}) and pricing (POST .../asset/pricing)."""
+        with self._lock:
+            items = {
+                m["name"]: m
+                for m in self._catalog.get("models") or []
+                if isinstance(m, dict) and isinstance(m.get("name"), str)
+            }
+            extra = dict(self.details_extra)
+        if method == "GET" and path.startswith(MODELS_PATH + "/"):
+            name = unquote(path[len(MODELS_PATH) + 1 :])
+            return self._answer_details(name, items, extra)
+        if method == "POST" and path == PRICING_PATH and isinstance(payload, dict):
+            return self._answer_quote(payload, items, extra)
+        status = 400 if method == "POST" else 404
+        return status, error_body(status)
+
+    def _answer_details(
+        self, name: str, items: dict[str, Any], extra: dict[str, Any]
+    ) -> tuple[int, bytes]:
+        status = self.pricing.failure(name, "details")
+        if status is not None:
+            return status, error_body(status)
+        if name not in items:
+            return 404, error_body(404)
+        return 200, json.dumps(details_of(items[name], extra.get(name))).encode()
+
+    def _answer_quote(
+        self, payload: dict[str, Any], items: dict[str, Any], extra: dict[str, Any]
+    ) -> tuple[int, bytes]:
+        name = payload.get("model")
+        if not isinstance(name, str) or name not in items:
+            return 404, error_body(404)
+        status = self.pricing.failure(name, "quote")
+        if status is not None:
+            return status, error_body(status)
+        if self.pricing.delay:
+            self._stopping.wait(self.pricing.delay)
+        return 200, self.pricing.quote(details_of(items[name], extra.get(name)), payload)
+
     def _answer(
         self, path: str, query: dict[str, list[str]], authorization: str
     ) -> tuple[Fault, bytes]:
@@ -209,8 +259,6 @@ class FakeHooxApi:
                 body = error_body(fault.status, quoting=authorization)
             return fault, body
         answer = fault or Fault()
-        if path.rstrip("/") != MODELS_PATH:
-            return Fault(404), error_body(404)
         document = filtered(catalog, query)
         if answer.quote_key and document.get("models"):
             document["models"][0]["label"] = f"proxy saw: {authorization}"

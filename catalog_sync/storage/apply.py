@@ -21,6 +21,7 @@ from catalog_sync.core.values import model_capability_rows
 from catalog_sync.errors import StoreError
 from catalog_sync.storage import bulk
 from catalog_sync.storage.bulk import chunks
+from catalog_sync.storage.details import close_points
 from catalog_sync.storage.firstload import indexes_deferred
 from catalog_sync.storage.schema import (
     Capability,
@@ -60,6 +61,7 @@ def _apply(session: Session, changes: ChangeSet, *, observed_at: dt.datetime, ru
     ids = _insert_models(session, new_models, observed_at)
     _rewrite_models(session, changes.rewritten)
     _mark_removed(session, changes.removed_ids, observed_at)
+    close_points(session, changes.removed_ids, observed_at)
     _count_missing(session, changes.missing_counted, changes.missing_cleared)
     added = [(ids[item.name], item) for item in new_models]
     new_capabilities = [m for m in changes.rewritten if m[0] in changes.capabilities_changed]

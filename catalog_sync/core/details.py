@@ -1,0 +1,230 @@
+"""Get Model and pricing answers -> validated values; a model's price grid. Pure.
+
+A bad answer here is a failure of one model (DetailFailure), not of the run: the
+model keeps its stored details and points and is tried again on the next run.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from catalog_sync.core.values import canonical_json
+
+SCALARS = (str, int, float, bool)
+
+
+class DetailFailure(Exception):
+    """A detail or a quote of one model that cannot be used (after retries)."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    type: str | None
+    label: str | None
+    default_value: Any
+    affects_cost: bool
+    options: list[Any] | None  # the option values of a select
+
+    def row(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "type": self.type,
+            "label": self.label,
+            "default_value": self.default_value,
+            "affects_cost": self.affects_cost,
+            "options": self.options,
+        }
+
+
+@dataclass(frozen=True)
+class Details:
+    """A model's Get Model body, validated."""
+
+    raw: dict[str, Any]
+    settings: tuple[Setting, ...]
+    input_schema: dict[str, Any]
+
+
+def parse_details(body: bytes, name: str) -> Details:
+    """Validate a Get Model body for model `name`; raise DetailFailure naming the fault."""
+    try:
+        document = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise DetailFailure(f"details of {name!r}: not valid JSON: {exc}") from exc
+    return details_from(document, name)
+
+
+def details_from(document: Any, name: str) -> Details:
+    where = f"details of {name!r}"
+    if not isinstance(document, dict):
+        raise DetailFailure(f"{where}: not a JSON object")
+    if document.get("name", name) != name:
+        raise DetailFailure(f"{where}: the answer names another model ({document['name']!r})")
+    raw_settings = document.get("settings") or document.get("model_settings") or []
+    if not isinstance(raw_settings, list):
+        raise DetailFailure(f"{where}: 'settings' must be a list")
+    settings = []
+    for index, item in enumerate(raw_settings):
+        if not isinstance(item, dict) or not isinstance(item.get("key"), str) or not item["key"]:
+            raise DetailFailure(f"{where}: settings[{index}] must be an object with a 'key'")
+        options = item.get("options")
+        settings.append(
+            Setting(
+                key=item["key"],
+                type=item.get("type") if isinstance(item.get("type"), str) else None,
+                label=item.get("label") if isinstance(item.get("label"), str) else None,
+                default_value=item.get("default_value", item.get("default")),
+                affects_cost=item.get("affects_cost") is True,
+                options=[_option_value(o) for o in options] if isinstance(options, list) else None,
+            )
+        )
+    schema = document.get("input_schema") or {}
+    if not isinstance(schema, dict):
+        raise DetailFailure(f"{where}: 'input_schema' must be an object")
+    return Details(raw=document, settings=tuple(settings), input_schema=schema)
+
+
+def _option_value(option: Any) -> Any:
+    """An option is a value, or an object naming one (`value`, else `key`, else `id`)."""
+    if isinstance(option, dict):
+        for key in ("value", "key", "id"):
+            if key in option:
+                return option[key]
+    return option
+
+
+# --- the price grid --------------------------------------------------------------
+
+
+def price_grid(details: Details, *, max_points: int) -> list[dict[str, Any]]:
+    """Every point to quote: the product of the duration values, the resolution
+    enum and each cost-relevant setting's values; past `max_points`, the defaults
+    plus every point that differs from them in one dimension. `[{}]` for none."""
+    dimensions = _dimensions(details)
+    if not dimensions:
+        return [{}]
+    size = math.prod(len(values) for _, values, _ in dimensions)
+    if size <= max_points:
+        keys = [key for key, _, _ in dimensions]
+        return [
+            dict(zip(keys, combination, strict=True))
+            for combination in itertools.product(*(values for _, values, _ in dimensions))
+        ]
+    defaults = {key: default for key, _, default in dimensions}
+    points = [dict(defaults)]
+    for key, values, default in dimensions:
+        points.extend({**defaults, key: value} for value in values if value != default)
+    return points
+
+
+def _dimensions(details: Details) -> list[tuple[str, list[Any], Any]]:
+    """(key, values, default) of each dimension the model has."""
+    found: list[tuple[str, list[Any], Any]] = []
+    properties = details.input_schema.get("properties")
+    properties = properties if isinstance(properties, dict) else {}
+    duration = properties.get("duration")
+    if isinstance(duration, dict):
+        values = _enum(duration)
+        low: Any = duration.get("minimum")
+        high: Any = duration.get("maximum")
+        if values is None and _is_int(low) and _is_int(high) and low <= high:
+            values = list(range(low, high + 1))
+        if values:
+            found.append(("duration", values, _default(duration.get("default"), values)))
+    resolution = properties.get("resolution")
+    if isinstance(resolution, dict):
+        values = _enum(resolution)
+        if values:
+            found.append(("resolution", values, _default(resolution.get("default"), values)))
+    for setting in details.settings:
+        if not setting.affects_cost or setting.key in ("duration", "resolution"):
+            continue
+        if setting.type == "boolean":
+            values = [True, False]
+        elif setting.options:
+            values = [o for o in setting.options if isinstance(o, SCALARS)]
+        else:
+            continue
+        if values:
+            found.append((setting.key, values, _default(setting.default_value, values)))
+    return found
+
+
+def _enum(schema: Mapping[str, Any]) -> list[Any] | None:
+    values = schema.get("enum")
+    if isinstance(values, list):
+        kept = [v for v in values if isinstance(v, SCALARS)]
+        return list(dict.fromkeys(kept)) or None
+    return None
+
+
+def _default(value: Any, values: Sequence[Any]) -> Any:
+    return value if value in values else values[0]
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def params_text(params: Mapping[str, Any]) -> str:
+    """A point's `params`: canonical JSON text (sorted keys, no spaces)."""
+    return json.dumps(dict(params), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def quote_body(name: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    """The pricing request for one point, with exactly its values."""
+    body: dict[str, Any] = {"model": name}
+    settings = {k: v for k, v in params.items() if k not in ("duration", "resolution")}
+    if "duration" in params:
+        body["duration"] = params["duration"]
+    if "resolution" in params:
+        body["resolution"] = params["resolution"]
+    if settings:
+        body["model_settings"] = settings
+    body["generation_count"] = 1
+    return body
+
+
+def parse_quote(body: bytes, name: str) -> float:
+    """The cost per generation of a pricing answer; DetailFailure when unusable."""
+    where = f"quote of {name!r}"
+    try:
+        document = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise DetailFailure(f"{where}: not valid JSON: {exc}") from exc
+    if not isinstance(document, dict):
+        raise DetailFailure(f"{where}: not a JSON object")
+    if document.get("model") != name:
+        raise DetailFailure(f"{where}: the answer names another model ({document.get('model')!r})")
+    cost: Any = document.get("cost_per_generation")
+    if type(cost) not in (int, float) or not (0 <= cost < math.inf):
+        raise DetailFailure(
+            f"{where}: cost_per_generation must be a non-negative number, got {cost!r}"
+        )
+    return float(cost)
+
+
+# --- what changed in the details --------------------------------------------------
+
+
+def detail_changes(old: Details | None, new: Details) -> list[tuple[str, Any, Any]]:
+    """(field, old, new) for every setting and for the input schema that changed;
+    nothing for a model's first details."""
+    if old is None:
+        return []
+    changes: list[tuple[str, Any, Any]] = []
+    before = {s.key: s.row() for s in old.settings}
+    after = {s.key: s.row() for s in new.settings}
+    for key in sorted(before.keys() | after.keys()):
+        was, now = before.get(key), after.get(key)
+        if canonical_json(was) != canonical_json(now):
+            changes.append((f"settings.{key}", was, now))
+    if canonical_json(old.input_schema) != canonical_json(new.input_schema):
+        changes.append(("input_schema", old.input_schema, new.input_schema))
+    return changes

@@ -1,0 +1,143 @@
+"""Model details and price points (details.enabled, pricing.enabled): the requests
+of one run, made before anything is written, a few at a time under the run's
+request budget. A detail or a quote that fails stays local to its model."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy.orm import Session
+
+from catalog_sync.config import DetailsConfig, PricingConfig
+from catalog_sync.core.details import (
+    DetailFailure,
+    Details,
+    detail_changes,
+    params_text,
+    parse_details,
+    parse_quote,
+    price_grid,
+    quote_body,
+)
+from catalog_sync.core.diff import ChangeSet
+from catalog_sync.core.plan import details_due, quotes_due
+from catalog_sync.errors import AuthFailed, FetchError
+from catalog_sync.hoox.source import HooxSource
+from catalog_sync.storage import details as stored
+from catalog_sync.storage.details import RunDetails
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Enrich:
+    """What to fetch beyond the list, and from where."""
+
+    source: HooxSource
+    details: DetailsConfig
+    pricing: PricingConfig
+    progress: Progress | None = None
+
+
+def gather(
+    session: Session,
+    enrich: Enrich,
+    *,
+    names: Sequence[str],
+    changes: ChangeSet,
+    now: dt.datetime,
+) -> RunDetails:
+    """Fetch the details and quotes this run is due (reads the database, writes
+    nothing); 401/403 raise, any other failure is kept for its model."""
+    run = RunDetails(details={}, detail_failures={}, points={}, quote_failures={})
+    changed = {c.name for c in changes.changes if c.kind in ("added", "updated", "restored")}
+    known = stored.load_known(session)
+    due = details_due(names, changed, known, now=now, refresh_hours=enrich.details.refresh_hours)
+    for name, why in due:
+        log.info("details of %s: %s", name, why)
+    for name, outcome in _each(enrich, [n for n, _ in due], lambda n: _details(enrich, n)):
+        if isinstance(outcome, Details):
+            run.details[name] = outcome
+        else:
+            run.detail_failures[name] = outcome
+    if not enrich.pricing.enabled:
+        return run
+    previous = stored.load_details(session, list(names))
+    grids = {
+        name: price_grid(details, max_points=enrich.pricing.max_points_per_model)
+        for name, details in {**previous, **run.details}.items()
+        if name not in run.detail_failures
+    }
+    details_changed = {
+        name
+        for name, details in run.details.items()
+        if name in previous and detail_changes(previous[name], details)
+    }
+    chosen = quotes_due(
+        {name: len(grid) for name, grid in grids.items()},
+        changed | details_changed,
+        known,
+        now=now,
+        refresh_hours=enrich.pricing.refresh_hours,
+        max_quotes=enrich.pricing.max_quotes_per_run,
+    )
+    tasks = [(name, params) for name, _ in chosen for params in grids[name]]
+    for name, why in chosen:
+        log.info("quoting %s (%d points): %s", name, len(grids[name]), why)
+    quotes: dict[str, dict[str, float]] = {name: {} for name, _ in chosen}
+    for (name, params), outcome in _each(enrich, tasks, lambda t: _quote(enrich, *t)):
+        if isinstance(outcome, float):
+            quotes[name][params_text(params)] = outcome
+        else:
+            run.quote_failures.setdefault(name, outcome)
+    run.points = {name: points for name, points in quotes.items() if name not in run.quote_failures}
+    log.info(
+        "%d details fetched, %d quotes made, %d requests in all",
+        len(run.details),
+        len(tasks),
+        enrich.source.requests,
+    )
+    return run
+
+
+def _details(enrich: Enrich, name: str) -> Details | str:
+    try:
+        return parse_details(enrich.source.model(name), name)
+    except AuthFailed:
+        raise
+    except (FetchError, DetailFailure) as exc:
+        log.warning("details of %s failed: %s", name, exc)
+        return str(exc)
+
+
+def _quote(enrich: Enrich, name: str, params: dict[str, Any]) -> float | str:
+    try:
+        return parse_quote(enrich.source.quote(quote_body(name, params)), name)
+    except AuthFailed:
+        raise
+    except (FetchError, DetailFailure) as exc:
+        log.warning("quote of %s %s failed: %s", name, params_text(params), exc)
+        return f"{exc} (params {params_text(params)})"
+
+
+def _each(enrich: Enrich, tasks: Sequence[T], work: Callable[[T], Any]) -> Iterable[tuple[T, Any]]:
+    """`work` on every task, api.max_concurrent_requests at a time, in order."""
+    if not tasks:
+        return []
+    results: list[tuple[T, Any]] = []
+    workers = min(enrich.source.api.max_concurrent_requests, len(tasks))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [(task, pool.submit(work, task)) for task in tasks]
+        for done, (task, future) in enumerate(futures, start=1):
+            results.append((task, future.result()))
+            if enrich.progress is not None:
+                enrich.progress(done, len(tasks))
+    return results

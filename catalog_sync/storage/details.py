@@ -1,0 +1,187 @@
+"""Writes and reads of model_details, model_settings and price_points: one run's
+details, failures and quotes, applied in the run's transaction at its one
+observation time. Takes a session, never makes one."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from catalog_sync.core.details import DetailFailure, Details, detail_changes, details_from
+from catalog_sync.core.plan import Known
+from catalog_sync.storage.bulk import chunks
+from catalog_sync.storage.schema import CatalogChange, Model, ModelDetails, ModelSetting, PricePoint
+
+
+@dataclass
+class RunDetails:
+    """What a run's requests brought back, by model name."""
+
+    details: dict[str, Details]
+    detail_failures: dict[str, str]
+    points: dict[str, dict[str, float]]  # a complete grid: params text -> cost
+    quote_failures: dict[str, str]
+
+    @property
+    def failed(self) -> set[str]:
+        return set(self.detail_failures) | set(self.quote_failures)
+
+
+def load_known(session: Session) -> dict[str, Known]:
+    """The details state of every model that has a model_details row."""
+    rows = session.execute(
+        select(
+            Model.name,
+            ModelDetails.raw.is_not(None),
+            ModelDetails.fetched_at,
+            ModelDetails.quoted_at,
+            ModelDetails.details_failed,
+            ModelDetails.quotes_failed,
+        ).join(Model, Model.id == ModelDetails.model_id)
+    )
+    return {
+        name: Known(bool(has), fetched, quoted, bool(dfail), bool(qfail))
+        for name, has, fetched, quoted, dfail, qfail in rows
+    }
+
+
+def load_details(session: Session, names: Sequence[str]) -> dict[str, Details]:
+    """The stored details of these models (those that have valid ones)."""
+    found: dict[str, Details] = {}
+    for batch in chunks(names):
+        for name, raw in session.execute(
+            select(Model.name, ModelDetails.raw)
+            .join(Model, Model.id == ModelDetails.model_id)
+            .where(Model.name.in_(batch), ModelDetails.raw.is_not(None))
+        ):
+            try:
+                found[name] = details_from(raw, name)
+            except DetailFailure:
+                continue
+    return found
+
+
+def apply_run_details(
+    session: Session,
+    run: RunDetails,
+    *,
+    observed_at: dt.datetime,
+    run_id: int,
+) -> int:
+    """Write what the run fetched; return how many price points were re-priced."""
+    names = sorted({*run.details, *run.detail_failures, *run.points, *run.quote_failures})
+    if not names:
+        return 0
+    ids = _ids(session, names)
+    previous = load_details(session, list(run.details))
+    existing = set(
+        session.scalars(
+            select(ModelDetails.model_id).where(ModelDetails.model_id.in_(ids.values()))
+        )
+    )
+    for name in names:
+        if ids[name] not in existing:
+            session.execute(insert(ModelDetails).values(model_id=ids[name]))
+    for name, details in run.details.items():
+        model_id = ids[name]
+        _update(session, model_id, raw=details.raw, fetched_at=observed_at, details_failed=False)
+        session.execute(delete(ModelSetting).where(ModelSetting.model_id == model_id))
+        if details.settings:
+            session.execute(
+                insert(ModelSetting), [{"model_id": model_id, **s.row()} for s in details.settings]
+            )
+        for field, old, new in detail_changes(previous.get(name), details):
+            session.execute(
+                insert(CatalogChange).values(
+                    sync_run_id=run_id,
+                    model_id=model_id,
+                    changed_at=observed_at,
+                    kind="updated",
+                    field=field,
+                    old_value=old,
+                    new_value=new,
+                )
+            )
+    changed = 0
+    for name, points in run.points.items():
+        changed += _write_points(session, ids[name], points, observed_at, run_id)
+        _update(session, ids[name], quoted_at=observed_at, quotes_failed=False)
+    for name in names:
+        errors = [e for e in (run.detail_failures.get(name), run.quote_failures.get(name)) if e]
+        values: dict[str, Any] = {"error": "; ".join(errors) if errors else None}
+        if name in run.detail_failures:
+            values["details_failed"] = True
+        if name in run.quote_failures:
+            values["quotes_failed"] = True
+        _update(session, ids[name], **values)
+    return changed
+
+
+def _write_points(
+    session: Session,
+    model_id: int,
+    points: Mapping[str, float],
+    observed_at: dt.datetime,
+    run_id: int,
+) -> int:
+    """SCD type 2 per (model, params): unchanged writes nothing, a new cost closes
+    and opens, a point that left the grid is closed."""
+    open_rows = dict(
+        session.execute(
+            select(PricePoint.params, PricePoint.cost_per_generation).where(
+                PricePoint.model_id == model_id, PricePoint.valid_to.is_(None)
+            )
+        ).all()
+    )
+    to_close = [p for p, cost in open_rows.items() if p not in points or cost != points[p]]
+    repriced = sum(1 for p in to_close if p in points)
+    for batch in chunks(to_close):
+        session.execute(
+            update(PricePoint)
+            .where(
+                PricePoint.model_id == model_id,
+                PricePoint.valid_to.is_(None),
+                PricePoint.params.in_(batch),
+            )
+            .values(valid_to=observed_at)
+        )
+    fresh = [
+        {
+            "model_id": model_id,
+            "params": params,
+            "cost_per_generation": cost,
+            "valid_from": observed_at,
+            "sync_run_id": run_id,
+        }
+        for params, cost in sorted(points.items())
+        if params not in open_rows or open_rows[params] != cost
+    ]
+    if fresh:
+        session.execute(insert(PricePoint), fresh)
+    return repriced
+
+
+def close_points(session: Session, model_ids: Iterable[int], observed_at: dt.datetime) -> None:
+    """A removed model has no open point."""
+    for batch in chunks(sorted(model_ids)):
+        session.execute(
+            update(PricePoint)
+            .where(PricePoint.model_id.in_(batch), PricePoint.valid_to.is_(None))
+            .values(valid_to=observed_at)
+        )
+
+
+def _ids(session: Session, names: Sequence[str]) -> dict[str, int]:
+    ids: dict[str, int] = {}
+    for batch in chunks(names):
+        ids.update(session.execute(select(Model.name, Model.id).where(Model.name.in_(batch))).all())
+    return ids
+
+
+def _update(session: Session, model_id: int, **values: Any) -> None:
+    session.execute(update(ModelDetails).where(ModelDetails.model_id == model_id).values(**values))

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, or_, select
 
+from catalog_sync.analysts.points import point_changes
 from catalog_sync.errors import UsageError
 from catalog_sync.storage.bulk import chunks
 from catalog_sync.storage.schema import Capability, CatalogChange, CostPeriod, Model, ModelTag, Tag
@@ -150,7 +151,11 @@ def list_changes(
         query = query.where(CatalogChange.kind == "updated", CatalogChange.field == "base_cost")
     elif kind != "all":
         query = query.where(CatalogChange.kind == CHANGE_KINDS[kind])
-    return [row._asdict() for row in connection.execute(query)]
+    rows = [row._asdict() for row in connection.execute(query)]
+    if kind in ("price", "all", "updated"):  # re-priced points are price changes too
+        rows += point_changes(connection, since=since, until=until)
+        rows.sort(key=lambda r: (r["changed_at"], r["name"], r["field"] or ""))
+    return rows
 
 
 def prices_as_of(connection: Connection, when: dt.datetime) -> list[dict[str, Any]]:

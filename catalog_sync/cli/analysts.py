@@ -107,7 +107,7 @@ def history(app: AppContext, model_name: str, output_format: str) -> None:
     type=click.Choice(["price", "added", "removed", "restored", "updated", "all"]),
     default="all",
     show_default=True,
-    help="price = base-cost changes only.",
+    help="price = base-cost changes and re-priced price points.",
 )
 @format_option
 @click.pass_obj
@@ -158,6 +158,28 @@ def prices(app: AppContext, as_of: str, compare: str | None, output_format: str)
     rows = _read(app, lambda connection: compare_prices(connection, when, other))
     columns = ["name", "provider", "type", "cost_before", "cost_after", "delta", "pct_change"]
     emit(rows, [*columns, "change"], output_format)
+
+
+@cli.command()
+@click.argument("model_name", metavar="MODEL")
+@click.option(
+    "--as-of",
+    "as_of",
+    metavar="WHEN",
+    help="The points at this moment (a date, a timestamp, a duration ago); default now.",
+)
+@format_option
+@click.pass_obj
+def points(app: AppContext, model_name: str, as_of: str | None, output_format: str) -> None:
+    """A model's price points: the cost of one generation at each combination of
+    its cost-relevant parameters (needs pricing.enabled)."""
+    from catalog_sync.analysts.points import points_of
+    from catalog_sync.analysts.render import emit
+    from catalog_sync.timeparse import parse_moment
+
+    when = parse_moment(as_of, now=utcnow(), option="--as-of") if as_of else None
+    rows = _read(app, lambda connection: points_of(connection, model_name, as_of=when))
+    emit(rows, ["params", "cost_per_generation", "valid_from", "valid_to"], output_format)
 
 
 @cli.command()

@@ -70,6 +70,8 @@ def gather(
             run.detail_failures[name] = outcome
     if not enrich.pricing.enabled:
         return run
+    for name in run.detail_failures:  # its quotes wait for its details: both next run
+        run.quote_failures[name] = "not quoted: its details failed"
     previous = stored.load_details(session, list(names))
     grids = {
         name: price_grid(details, max_points=enrich.pricing.max_points_per_model)

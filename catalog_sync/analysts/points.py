@@ -1,0 +1,104 @@
+"""What analysts read of the price surface: a model's price points at a moment,
+and the re-priced points (the price_point_changes view)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Connection, column, or_, select, table
+
+from catalog_sync.errors import UsageError
+from catalog_sync.storage.schema import Model, PricePoint
+
+POINT_CHANGES = table(
+    "price_point_changes",
+    column("model"),
+    column("provider"),
+    column("type"),
+    column("params"),
+    column("old_cost"),
+    column("new_cost"),
+    column("delta"),
+    column("pct_change"),
+    column("changed_at"),
+    column("sync_run_id"),
+)
+
+
+def points_of(
+    connection: Connection, name: str, *, as_of: dt.datetime | None
+) -> list[dict[str, Any]]:
+    """A model's points open at `as_of` (now when None): params, cost, valid_from."""
+    model_id = connection.scalar(select(Model.id).where(Model.name == name))
+    if model_id is None:
+        raise UsageError(f"no model named {name!r} (see `catalog-sync models --all`)")
+    query = (
+        select(
+            PricePoint.params,
+            PricePoint.cost_per_generation,
+            PricePoint.valid_from,
+            PricePoint.valid_to,
+        )
+        .where(PricePoint.model_id == model_id)
+        .order_by(PricePoint.params)
+    )
+    if as_of is None:
+        query = query.where(PricePoint.valid_to.is_(None))
+    else:
+        query = query.where(
+            PricePoint.valid_from <= as_of,
+            or_(PricePoint.valid_to.is_(None), PricePoint.valid_to > as_of),
+        )
+    return [row._asdict() for row in connection.execute(query)]
+
+
+def point_changes(
+    connection: Connection,
+    *,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+) -> list[dict[str, Any]]:
+    """Every re-priced point in [since, until), as rows of `catalog-sync changes`."""
+    view = POINT_CHANGES.c
+    query = select(
+        view.changed_at,
+        view.sync_run_id,
+        view.model.label("name"),
+        view.provider,
+        view.type,
+        view.params,
+        view.old_cost,
+        view.new_cost,
+    )
+    if since is not None:
+        query = query.where(view.changed_at >= since)
+    if until is not None:
+        query = query.where(view.changed_at < until)
+    rows = []
+    for row in connection.execute(query):
+        entry = row._asdict()
+        rows.append(
+            {
+                "changed_at": _moment(entry["changed_at"]),
+                "sync_run_id": entry["sync_run_id"],
+                "name": entry["name"],
+                "provider": entry["provider"],
+                "type": entry["type"],
+                "kind": "updated",
+                "field": f"price_point {entry['params']}",
+                "old_value": entry["old_cost"],
+                "new_value": entry["new_cost"],
+            }
+        )
+    return rows
+
+
+def _moment(value: Any) -> Any:
+    """The view's timestamps come back as text on SQLite: the same aware UTC datetime
+    the tables give."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if isinstance(value, dt.datetime) and value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value

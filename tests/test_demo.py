@@ -37,6 +37,16 @@ def test_demo_runs_end_to_end_without_a_key_or_network(tmp_path: Path) -> None:
         price = connection.execute(
             "SELECT count(*) FROM catalog_changes WHERE field = 'base_cost'"
         ).fetchone()
-    assert runs == [("success", "demo")] * 3
-    assert kinds == [("added", 23), ("removed", 1), ("updated", 8)]
+        observed = [r for (r,) in connection.execute("SELECT observed_at FROM sync_runs")]
+        points = connection.execute("SELECT count(*) FROM price_point_changes").fetchone()
+        only_points = connection.execute(
+            "SELECT count(*) FROM price_point_changes WHERE sync_run_id = 4"
+        ).fetchone()
+    assert runs == [("success", "demo")] * 4
+    assert kinds == [("added", 23), ("removed", 1), ("updated", 9)]  # 1 of them input_schema
     assert price == (6,)
+    assert len({o[:10] for o in observed}) == 4  # four days across a month, not one second
+    assert points[0] > 0 and only_points[0] > 0  # the last run: re-priced points only
+    assert "Price point changes" in out
+    report = tmp_path / "catalog-demo.html"
+    assert f"{report}" in " ".join(out.split()) and report.stat().st_size > 0

@@ -200,7 +200,14 @@ def demo(db_path: Path) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from catalog_sync.flows.demo import other_changes, price_changes, run_demo
+    from catalog_sync.analysts.report import build_report
+    from catalog_sync.clock import utcnow
+    from catalog_sync.flows.demo import (
+        other_changes,
+        point_changes,
+        price_changes,
+        run_demo,
+    )
 
     console = Console()
     engine = run_demo(
@@ -230,8 +237,34 @@ def demo(db_path: Path) -> None:
         for row in other_changes(engine):
             others.add_row(str(row["sync_run_id"]), row["name"], row["kind"], row["field"] or "")
         console.print(others)
+        points = Table(title="Price point changes (cost of one generation, credits)")
+        for column in ("model", "params", "old", "new", "change", "changed at (UTC)"):
+            numeric = column in ("old", "new", "change")
+            points.add_column(
+                column, justify="right" if numeric else "left", overflow="fold", no_wrap=False
+            )
+        for row in point_changes(engine):
+            points.add_row(
+                row["model"],
+                row["params"],
+                f"{row['old_cost']:g}",
+                f"{row['new_cost']:g}",
+                f"{row['pct_change']:+g}%" if row["pct_change"] is not None else "n/a",
+                str(row["changed_at"])[:16],
+            )
+        console.print(points)
+        report_path = db_path.with_suffix(".html")
+        with engine.connect() as connection:
+            html = build_report(connection, now=utcnow(), days=45)
+        report_path.write_text(html, encoding="utf-8")
     finally:
         engine.dispose()
+    console.print(
+        f"The HTML report (price steps over the month, price points by duration) is "
+        f"{report_path.resolve()}",
+        highlight=False,
+        soft_wrap=True,
+    )
     console.print(
         f"The database is {db_path}; query it with SQL, e.g.\n"
         f'  sqlite3 {db_path} "SELECT m.name, c.base_cost, c.valid_from, c.valid_to '

@@ -37,13 +37,14 @@ class RequestBudget:
         while True:
             with self._lock:
                 now = self._clock()
-                while self._times and self._times[0] <= now - self.window:
+                while self._times and self._times[0] + self.window <= now:
                     self._times.popleft()
                 if len(self._times) < self.limit:
                     self._times.append(now)
                     self.used += 1
                     return waited
-                pause = self._times[0] + self.window - now
+                # at least a millisecond: a float sum may land a hair short of the edge
+                pause = max(self._times[0] + self.window - now, 0.001)
             if not waited:
                 log.info(
                     "request budget: %d in %.0f s used; waiting %.1f s",

@@ -130,3 +130,19 @@ def test_json_logs_carry_the_run_id(harness: Harness) -> None:
     assert during
     assert {e["run_id"] for e in during} == {1}
     assert {"ts", "level", "logger", "run_id", "message"} <= set(entries[0])
+
+
+def test_the_digest_tells_re_priced_points(notifying: Harness, receiver: Receiver) -> None:
+    notifying.settings["api"] = {"max_requests_per_minute": 10_000}
+    notifying.settings["details"] = {"enabled": True}
+    notifying.settings["pricing"] = {"enabled": True, "refresh_hours": 0}
+    notifying.serve(catalog(model("a", 2, capabilities={})))
+    notifying.sync()
+    receiver.received.clear()
+    notifying.api.pricing.reprice("a", 1.5)
+    notifying.sync()  # the list is the same: only the point moved
+    (digest,) = receiver.received
+    assert digest["changes"]["price_point_changes"] == [
+        {"name": "a", "params": "{}", "old_cost": 2.0, "new_cost": 3.0, "pct_change": 50.0}
+    ]
+    assert "1 price point change" in digest["text"] and "• a {}: 2 → 3 (+50%)" in digest["text"]

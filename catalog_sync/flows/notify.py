@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import httpx
@@ -72,12 +72,15 @@ def notify_run(
     observed_at: dt.datetime,
     send: Callable[[dict[str, Any]], None],
     clock: Clock,
+    points: Sequence[dict[str, Any]] = (),
 ) -> None:
     """Send the run's digest, if it has one, and record the outcome in its row.
 
     Never raises: a notification that fails is logged and kept in
     `sync_runs.notify_error`; the sync it reports on has succeeded already."""
-    digest = build_digest(changes, run_id=run_id, observed_at=observed_at.isoformat())
+    digest = build_digest(
+        changes, run_id=run_id, observed_at=observed_at.isoformat(), points=points
+    )
     if digest is None:
         return
     error: str | None = None

@@ -25,6 +25,7 @@ from catalog_sync.storage.schema import (
     CatalogChange,
     CostPeriod,
     Model,
+    ModelDetails,
     ModelTag,
     Payload,
     Tag,
@@ -58,6 +59,12 @@ def rebuild(
         migrate.ensure_schema(engine)
         with Session(engine) as session, session.begin():
             runs = replayed_runs(session)
+            if session.scalar(select(func.count()).select_from(ModelDetails)):
+                raise RunFailed(
+                    "rebuild replays the archived list payloads, which do not hold the model "
+                    "details and price points this database has (details.enabled): it would "
+                    "lose them; nothing was changed"
+                )
             archived = set(session.scalars(select(Payload.sha256)).all())
             missing = [run.id for run in runs if run.payload_sha256 not in archived]
             if missing:

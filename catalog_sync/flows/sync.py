@@ -49,6 +49,7 @@ class SyncResult:
     # With details enabled: re-priced points, and models whose details or quotes failed.
     points_changed: int | None = None
     details_failed: int | None = None
+    repriced_points: tuple[dict[str, Any], ...] = ()
 
     @property
     def counts(self) -> dict[str, int]:
@@ -117,6 +118,7 @@ def run_sync(
                     observed_at=result.observed_at,
                     send=notify,
                     clock=clock,
+                    points=result.repriced_points,
                 )
     return result
 
@@ -193,7 +195,7 @@ def receive(
                 session, enrich, names=[i.name for i in catalog.items], changes=planned, now=moment
             )
             session.rollback()
-    changes, points_changed = _apply(
+    changes, repriced = _apply(
         engine,
         run_id,
         catalog,
@@ -210,8 +212,9 @@ def receive(
         moment,
         changes,
         payload_sha256=sha,
-        points_changed=points_changed,
+        points_changed=len(repriced or []),
         details_failed=len(run_details.failed),
+        repriced_points=tuple(repriced or []),
     )
 
 
@@ -225,7 +228,7 @@ def _apply(
     clock: Clock,
     lock: HeldLock | None = None,
     run_details: RunDetails | None = None,
-) -> tuple[ChangeSet, int | None]:
+) -> tuple[ChangeSet, list[dict[str, Any]] | None]:
     if lock is not None:
         lock.confirm()  # the fetch may have outlived the lock's database session
     with (
@@ -255,17 +258,17 @@ def _apply(
             bulk_first_load=target.bulk,
         )
         extra: dict[str, int] = {}
-        points_changed = None
+        repriced = None
         if run_details is not None:
-            points_changed = apply_run_details(
+            repriced = apply_run_details(
                 session, run_details, observed_at=observed_at, run_id=run_id
             )
-            extra = {"points_changed": points_changed, "details_failed": len(run_details.failed)}
+            extra = {"points_changed": len(repriced), "details_failed": len(run_details.failed)}
         log.info("applied in %.2f s", time.perf_counter() - started)
         recording.record_success(
             session, run_id, changes, observed_at=observed_at, clock=clock, extra=extra
         )
-    return changes, points_changed
+    return changes, repriced
 
 
 def diff_against_store(

@@ -72,11 +72,12 @@ def apply_run_details(
     *,
     observed_at: dt.datetime,
     run_id: int,
-) -> int:
-    """Write what the run fetched; return how many price points were re-priced."""
+) -> list[dict[str, Any]]:
+    """Write what the run fetched; return the re-priced points (name, params,
+    old_cost, new_cost)."""
     names = sorted({*run.details, *run.detail_failures, *run.points, *run.quote_failures})
     if not names:
-        return 0
+        return []
     ids = _ids(session, names)
     previous = load_details(session, list(run.details))
     existing = set(
@@ -107,9 +108,10 @@ def apply_run_details(
                     new_value=new,
                 )
             )
-    changed = 0
-    for name, points in run.points.items():
-        changed += _write_points(session, ids[name], points, observed_at, run_id)
+    changed: list[dict[str, Any]] = []
+    for name, points in sorted(run.points.items()):
+        for params, old, new in _write_points(session, ids[name], points, observed_at, run_id):
+            changed.append({"name": name, "params": params, "old_cost": old, "new_cost": new})
         _update(session, ids[name], quoted_at=observed_at, quotes_failed=False)
     for name in names:
         errors = [e for e in (run.detail_failures.get(name), run.quote_failures.get(name)) if e]
@@ -128,9 +130,9 @@ def _write_points(
     points: Mapping[str, float],
     observed_at: dt.datetime,
     run_id: int,
-) -> int:
+) -> list[tuple[str, float, float]]:
     """SCD type 2 per (model, params): unchanged writes nothing, a new cost closes
-    and opens, a point that left the grid is closed."""
+    and opens, a point that left the grid is closed. The re-priced points."""
     open_rows = dict(
         session.execute(
             select(PricePoint.params, PricePoint.cost_per_generation).where(
@@ -139,7 +141,7 @@ def _write_points(
         ).all()
     )
     to_close = [p for p, cost in open_rows.items() if p not in points or cost != points[p]]
-    repriced = sum(1 for p in to_close if p in points)
+    repriced = [(p, open_rows[p], points[p]) for p in sorted(to_close) if p in points]
     for batch in chunks(to_close):
         session.execute(
             update(PricePoint)

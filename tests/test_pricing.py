@@ -313,3 +313,28 @@ def test_a_run_killed_while_quoting_applies_nothing(priced: Harness) -> None:
         check_invariants(engine)
     finally:
         engine.dispose()
+
+
+def test_rebuild_refuses_to_drop_details_and_points(priced: Harness) -> None:
+    priced.serve(catalog(video("v")))
+    priced.sync()
+    before = priced.snapshot(("price_points", "model_details", "models"))
+    result = priced.cli("rebuild")
+    assert result.exit_code == 1
+    assert "would lose them; nothing was changed" in result.stderr
+    assert priced.snapshot(("price_points", "model_details", "models")) == before
+
+
+def test_the_report_charts_cost_by_duration_with_its_changes(priced: Harness) -> None:
+    priced.settings["pricing"] = {"enabled": True, "refresh_hours": 0}
+    priced.serve(catalog(video("v")))
+    priced.sync()
+    priced.api.pricing.reprice("v", 2.0, resolution="1080p")
+    priced.sync()
+    out = priced.tmp_path / "report.html"
+    result = priced.cli("report", "--out", str(out))
+    assert result.exit_code == 0, result.stderr
+    html = out.read_text()
+    assert "v: cost per generation by duration (4 re-priced points)" in html
+    assert "generateAudio=True, resolution=1080p (now)" in html
+    assert "price_point {" in html  # the changes table lists the re-priced points

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, select
 
 from catalog_sync.analysts.queries import list_changes
 from catalog_sync.analysts.render import cell_text
+from catalog_sync.analysts.surface import surface_charts
 from catalog_sync.errors import UsageError
 from catalog_sync.storage.schema import CostPeriod, Model
 
@@ -65,6 +66,11 @@ def build_report(connection: Connection, *, now: dt.datetime, days: int = 30) ->
         _html_table(
             recent,
             ["changed_at", "name", "provider", "kind", "field", "old_value", "new_value"],
+        ),
+        "<h2>Price points: cost by duration</h2>",
+        *(
+            surface_charts(go, connection, config=_CONFIG)
+            or ["<p>No price points yet (pricing.enabled).</p>"]
         ),
         "<h2>Catalog summary (active models)</h2>",
         _html_table(summary, ["type", "provider", "models", "min_cost", "avg_cost", "max_cost"]),

@@ -82,7 +82,8 @@ class Clock:
 
 def reset(engine: sa.Engine) -> None:
     tables = (
-        "model_tags, capabilities, tags, catalog_changes, cost_history, models, sync_runs, payloads"
+        "model_tags, capabilities, tags, catalog_changes, cost_history, price_points,"
+        " model_settings, model_details, models, sync_runs, payloads"
     )
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":

@@ -36,7 +36,9 @@ if TYPE_CHECKING:
 def sync(app: AppContext, allow_mass_removal: bool, dry_run: bool) -> None:
     """Fetch the catalog once and apply its changes (upgrading the schema first).
 
-    Needs the API key in env HOOX_API_KEY. Prints one summary line.
+    With [details] / [pricing] enabled, also fetches the model details and quotes
+    the price points that are due, in the same run and transaction. Needs the API
+    key in env HOOX_API_KEY. Prints one summary line.
     """
     from catalog_sync.storage.engine import opened
 

@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from catalog_sync.config import DetailsConfig, PricingConfig
@@ -48,18 +49,23 @@ class Enrich:
 
 
 def gather(
-    session: Session,
+    engine: Engine,
     enrich: Enrich,
     *,
     names: Sequence[str],
     changes: ChangeSet,
     now: dt.datetime,
 ) -> RunDetails:
-    """Fetch the details and quotes this run is due (reads the database, writes
-    nothing); 401/403 raise, any other failure is kept for its model."""
+    """Fetch the details and quotes this run is due; 401/403 raise, any other
+    failure is kept for its model. It reads the stored state first, in a short
+    read transaction, and writes nothing: no transaction stays open while it waits
+    for the API."""
+    with Session(engine) as session:
+        known = stored.load_known(session)
+        previous = stored.load_details(session, list(names)) if enrich.pricing.enabled else {}
+        session.rollback()
     run = RunDetails(details={}, detail_failures={}, points={}, quote_failures={})
     changed = {c.name for c in changes.changes if c.kind in ("added", "updated", "restored")}
-    known = stored.load_known(session)
     due = details_due(names, changed, known, now=now, refresh_hours=enrich.details.refresh_hours)
     for name, why in due:
         log.info("details of %s: %s", name, why)
@@ -72,7 +78,6 @@ def gather(
         return run
     for name in run.detail_failures:  # its quotes wait for its details: both next run
         run.quote_failures[name] = "not quoted: its details failed"
-    previous = stored.load_details(session, list(names))
     grids = {
         name: price_grid(details, max_points=enrich.pricing.max_points_per_model)
         for name, details in {**previous, **run.details}.items()

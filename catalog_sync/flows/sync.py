@@ -148,8 +148,12 @@ def receive(
         last = None if archive_only else runs.last_applied(session)
         # A model within its removal grace must be counted again, even by the same
         # body; details and points may be due whatever the list says.
-        repeat = last is not None and last[0] == sha and enrich is None
-        if repeat and last is not None and not state.has_missing_models(session):
+        if (
+            enrich is None
+            and last is not None
+            and last[0] == sha
+            and not state.has_missing_models(session)
+        ):
             if not archived:  # pruned since
                 archive.store_body(session, sha, body, archive.compress(body), seen_at=clock())
             runs.link_payload(session, run_id, sha)
@@ -190,11 +194,11 @@ def receive(
             planned, active = diff_against_store(
                 session, catalog.items, removal_grace_runs=policy.removal_grace_runs
             )
-            check_mass_removal(planned, active, policy)  # no requests for a refused run
-            run_details = gather(
-                session, enrich, names=[i.name for i in catalog.items], changes=planned, now=moment
-            )
             session.rollback()
+        check_mass_removal(planned, active, policy)  # no requests for a refused run
+        run_details = gather(
+            engine, enrich, names=[i.name for i in catalog.items], changes=planned, now=moment
+        )
     changes, repriced = _apply(
         engine,
         run_id,

@@ -85,9 +85,9 @@ def apply_run_details(
             select(ModelDetails.model_id).where(ModelDetails.model_id.in_(ids.values()))
         )
     )
-    for name in names:
-        if ids[name] not in existing:
-            session.execute(insert(ModelDetails).values(model_id=ids[name]))
+    missing = [{"model_id": ids[name]} for name in names if ids[name] not in existing]
+    if missing:
+        session.execute(insert(ModelDetails), missing)
     for name, details in run.details.items():
         model_id = ids[name]
         _update(session, model_id, raw=details.raw, fetched_at=observed_at, details_failed=False)

@@ -50,7 +50,7 @@ def write_target(engine: Engine, item_count: int) -> Iterator[Target]:
     if sqlite_path(engine) is None:
         with engine.connect() as connection:
             empty = _models_empty(connection)
-        yield Target(engine, bulk=empty)
+        yield Target(engine, bulk=is_bulk_first_load(item_count, models_empty=empty))
         return
     with engine.connect() as connection:
         # The driver's own connection: PRAGMAs must run outside any transaction.

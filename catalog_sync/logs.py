@@ -71,5 +71,8 @@ def configure_logging(*, level: int, fmt: str = "text", redactor: Redactor | Non
         )
     logging.basicConfig(level=level, handlers=[handler], force=True)
     quiet = logging.DEBUG if level <= logging.DEBUG else logging.WARNING
-    for noisy in ("httpx", "httpcore", "apscheduler.executors", "stamina"):
+    for noisy in ("httpx", "httpcore", "apscheduler.executors"):
         logging.getLogger(noisy).setLevel(quiet)
+    # stamina's own "stamina.retry_scheduled" warning repeats the client's line
+    # (which also says which header set the wait): only with --debug.
+    logging.getLogger("stamina").setLevel(quiet if quiet == logging.DEBUG else logging.ERROR)

@@ -68,3 +68,27 @@ def natural_snapshot(engine: sa.Engine) -> dict[str, list[Any]]:
             name: sorted((tuple(row) for row in connection.execute(sa.text(sql))), key=repr)
             for name, sql in queries.items()
         }
+
+
+def check_point_invariants(engine: sa.Engine) -> None:
+    """Per (model, params) price periods never overlap and at most one is open (the
+    last); a removed model has no open point."""
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sa.text(
+                "SELECT p.model_id, p.params, p.valid_from, p.valid_to, m.removed_at"
+                " FROM price_points p JOIN models m ON m.id = p.model_id"
+                " ORDER BY p.model_id, p.params, p.valid_from, p.id"
+            )
+        ).all()
+    last: dict[tuple[Any, Any], Any] = {}
+    for model_id, params, start, end, removed_at in rows:
+        key = (model_id, params)
+        if key in last:
+            assert last[key] is not None, f"{key}: an open period is not the last"
+            assert str(last[key]) <= str(start), f"{key}: periods overlap"
+        if end is not None:
+            assert str(start) <= str(end), f"{key}: a period ends before it starts"
+        last[key] = end
+        if removed_at is not None:
+            assert end is not None, f"{key}: removed model has an open point"

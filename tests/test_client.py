@@ -129,3 +129,31 @@ def test_a_key_quoted_in_an_error_or_a_body_never_reaches_the_caller() -> None:
         return httpx.Response(200, content=b'{"models": [], "seen": "Bearer secret-key"}')
 
     assert fetch(echoing) == b'{"models": [], "seen": "Bearer [redacted]"}'
+
+
+def test_a_5xx_waits_for_the_backoff_not_for_the_rate_limit_window(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Hoox sends X-RateLimit-Reset on every answer; only a 429 waits for it."""
+    import time
+
+    far = f"{time.time() + 3600:.0f}"
+    responses = [
+        httpx.Response(500, headers={"X-RateLimit-Reset": far, "X-RateLimit-Remaining": "59"}),
+        httpx.Response(503, headers={"Retry-After": "0", "X-RateLimit-Reset": far}),
+        httpx.Response(200, content=b"{}"),
+    ]
+    api = ApiConfig(base_url="https://api.test", backoff_seconds=0.0, retry_after_max_seconds=3600)
+    with caplog.at_level("WARNING"):
+        assert fetch(lambda request: responses.pop(0), api) == b"{}"
+    lines = [r.getMessage() for r in caplog.records if r.name.startswith("catalog_sync")]
+    assert "HTTP 500" in lines[0] and lines[0].endswith("; retrying")
+    assert "(Retry-After)" in lines[1]
+    assert not any("X-RateLimit-Reset" in line for line in lines)
+
+
+def test_the_last_attempt_is_not_announced_as_retried(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level("WARNING"), pytest.raises(FetchError, match=r"after 3 attempt\(s\)"):
+        fetch(lambda request: httpx.Response(500))
+    retrying = [r for r in caplog.records if r.name.startswith("catalog_sync")]
+    assert len(retrying) == 2  # attempts 1 and 2; the third fails the request

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from conftest import Harness, catalog, model
-from invariants import check_invariants
+from invariants import check_invariants, check_point_invariants
 
 from catalog_sync.hoox.fake_http import PRICING_PATH
 
@@ -61,21 +61,11 @@ def open_points(h: Harness, name: str) -> dict[str, float]:
 
 
 def point_invariants(h: Harness) -> None:
-    """Per (model, params) periods never overlap, at most one is open; a removed
-    model has no open point."""
-    rows = h.rows(
-        "SELECT p.model_id, p.params, p.valid_from, p.valid_to, m.removed_at FROM price_points p"
-        " JOIN models m ON m.id = p.model_id ORDER BY p.model_id, p.params, p.valid_from, p.id"
-    )
-    last: dict[tuple[Any, Any], Any] = {}
-    for model_id, params, start, end, removed_at in rows:
-        key = (model_id, params)
-        if key in last:
-            assert last[key] is not None, f"{key}: an open period is not the last"
-            assert str(last[key]) <= str(start), f"{key}: periods overlap"
-        last[key] = end
-        if removed_at is not None:
-            assert end is not None, f"{key}: removed model has an open point"
+    engine = h.engine()
+    try:
+        check_point_invariants(engine)
+    finally:
+        engine.dispose()
 
 
 def test_the_first_run_quotes_every_point_with_exactly_its_params(priced: Harness) -> None:

@@ -101,6 +101,8 @@ def request(
     def should_retry(exc: Exception) -> bool | float:
         if not isinstance(exc, _RetryableError):
             return False
+        if attempts > api.max_retries:
+            return False  # the last attempt: the FetchError below tells it
         if exc.retry_after is not None:
             delay = min(exc.retry_after, api.retry_after_max_seconds)
             capped = " (capped by api.retry_after_max_seconds)" if delay < exc.retry_after else ""
@@ -217,8 +219,11 @@ def _raise_for_status(response: httpx.Response, body: bytes, what: str) -> None:
             f"{what}: HTTP {status}{detail}; check HOOX_API_KEY "
             "(API access needs a valid key on the Enterprise plan)"
         )
-    if status == 429 or status >= 500:  # a 503 may say when to come back, too
-        wait, source = _server_wait(response.headers)
+    if status == 429 or status >= 500:
+        # Hoox sends X-RateLimit-* on every answer: the window's reset says when
+        # to come back only after a 429; a 5xx waits only for its Retry-After (a
+        # 503 may send one), else the backoff.
+        wait, source = _server_wait(response.headers, rate_limited=status == 429)
         raise _RetryableError(f"HTTP {status}{detail}", retry_after=wait, wait_source=source)
     raise FetchError(f"{what}: HTTP {status}{detail}")
 
@@ -241,15 +246,18 @@ def _error_detail(body: bytes) -> str:
     return ""
 
 
-def _server_wait(headers: httpx.Headers) -> tuple[float | None, str]:
+def _server_wait(headers: httpx.Headers, *, rate_limited: bool = True) -> tuple[float | None, str]:
     """How long the server asks us to wait, and which header said so.
 
-    `Retry-After` (seconds or an HTTP date) wins; else `X-RateLimit-Reset`, the
-    header Hoox documents: the epoch second at which the window resets (a small
-    value is read as seconds from now, as some gateways send it)."""
+    `Retry-After` (seconds or an HTTP date) wins; else, when `rate_limited` (a
+    429), `X-RateLimit-Reset`, the header Hoox documents: the epoch second at
+    which the window resets (a small value is read as seconds from now, as some
+    gateways send it)."""
     retry_after = _retry_after(headers.get("Retry-After", "").strip())
     if retry_after is not None:
         return retry_after, "Retry-After"
+    if not rate_limited:
+        return None, ""
     reset = headers.get("X-RateLimit-Reset", "").strip()
     try:
         value = float(reset)

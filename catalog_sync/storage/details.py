@@ -141,7 +141,12 @@ def _write_points(
         ).all()
     )
     to_close = [p for p, cost in open_rows.items() if p not in points or cost != points[p]]
-    repriced = [(p, open_rows[p], points[p]) for p in sorted(to_close) if p in points]
+    repriced = [(p, open_rows[p], points[p]) for p in to_close if p in points]
+    # A point coming back (its model restored, or back in the grid) at another
+    # price than its last period's is re-priced too, as price_point_changes says.
+    returning = _last_closed_costs(session, model_id, [p for p in points if p not in open_rows])
+    repriced += [(p, cost, points[p]) for p, cost in returning.items() if cost != points[p]]
+    repriced.sort()
     for batch in chunks(to_close):
         session.execute(
             update(PricePoint)
@@ -166,6 +171,23 @@ def _write_points(
     if fresh:
         session.execute(insert(PricePoint), fresh)
     return repriced
+
+
+def _last_closed_costs(session: Session, model_id: int, params: Sequence[str]) -> dict[str, float]:
+    """The cost of the last (closed) period of each of these params that has one."""
+    last: dict[str, tuple[dt.datetime, int, float]] = {}
+    for batch in chunks(sorted(params)):
+        for text, start, row_id, cost in session.execute(
+            select(
+                PricePoint.params,
+                PricePoint.valid_from,
+                PricePoint.id,
+                PricePoint.cost_per_generation,
+            ).where(PricePoint.model_id == model_id, PricePoint.params.in_(batch))
+        ):
+            if text not in last or (start, row_id) > last[text][:2]:
+                last[text] = (start, row_id, cost)
+    return {text: cost for text, (_, _, cost) in last.items()}
 
 
 def close_points(session: Session, model_ids: Iterable[int], observed_at: dt.datetime) -> None:

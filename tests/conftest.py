@@ -232,17 +232,31 @@ def history_catalogs() -> dict[int, dict[str, Any] | bytes]:
     return {1: c1, 2: c1, 3: c2, 4: b'{"models": "oops"}', 5: c3, 6: c4}
 
 
-def build_history(api: FakeHooxApi, db_url: str) -> None:
-    """Six real syncs over HTTP from the fake API, each observed at HISTORY_TIMES."""
+# With pricing (the cookbook's history): details and points are stale after 20
+# days, so runs 3 and 5 quote every model again; before run 5 the fake re-prices
+# two points-only (their models' base_cost stays).
+HISTORY_REPRICES = {
+    5: [
+        ("veo-3.1-flf", 1.25, {"resolution": "1080p", "duration": 8}),
+        ("seedance-1.5", 1.1, {"resolution": "1080p", "duration": 10}),
+    ]
+}
+
+
+def build_history(api: FakeHooxApi, db_url: str, *, priced: bool = False) -> None:
+    """Six real syncs over HTTP from the fake API, each observed at HISTORY_TIMES;
+    `priced`: with details and pricing on, and HISTORY_REPRICES."""
     import datetime as dt
 
-    from catalog_sync.config import ApiConfig
+    from catalog_sync.config import ApiConfig, DetailsConfig, PricingConfig
     from catalog_sync.errors import PayloadError
+    from catalog_sync.flows.enrich import Enrich
     from catalog_sync.flows.sync import run_sync
-    from catalog_sync.hoox.client import build_client, fetch_catalog
+    from catalog_sync.hoox.client import build_client
+    from catalog_sync.hoox.source import HooxSource
 
     engine = make_engine(db_url)
-    config = ApiConfig(base_url=api.base_url, max_retries=0)
+    config = ApiConfig(base_url=api.base_url, max_retries=0, max_requests_per_minute=100_000)
     try:
         with build_client(config) as client:
             for run, document in history_catalogs().items():
@@ -250,12 +264,23 @@ def build_history(api: FakeHooxApi, db_url: str) -> None:
                     api.serve_body(document)
                 else:
                     api.set_catalog(document)
+                for name, factor, where in HISTORY_REPRICES.get(run, []) if priced else []:
+                    api.pricing.reprice(name, factor, **where)
+                source = HooxSource(client, config, api.api_key)
+                enrich = None
+                if priced:
+                    enrich = Enrich(
+                        source,
+                        DetailsConfig(enabled=True, refresh_hours=480),
+                        PricingConfig(enabled=True, refresh_hours=480),
+                    )
                 moment = dt.datetime.fromisoformat(HISTORY_TIMES[run]).replace(tzinfo=dt.UTC)
                 try:
                     run_sync(
                         engine=engine,
-                        fetch=lambda: fetch_catalog(client, config, api.api_key).body,
+                        fetch=source.models,
                         clock=lambda moment=moment: moment,
+                        enrich=enrich,
                     )
                 except PayloadError:
                     assert run == 4
@@ -267,4 +292,11 @@ def build_history(api: FakeHooxApi, db_url: str) -> None:
 def history(harness: Harness) -> Harness:
     """The harness, its database holding HISTORY_TIMES' six runs."""
     build_history(harness.api, harness.db_url)
+    return harness
+
+
+@pytest.fixture
+def priced_history(harness: Harness) -> Harness:
+    """The harness, its database holding the six runs with details and pricing on."""
+    build_history(harness.api, harness.db_url, priced=True)
     return harness

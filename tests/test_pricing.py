@@ -328,30 +328,3 @@ def test_the_report_charts_cost_by_duration_with_its_changes(priced: Harness) ->
     assert "v: cost per generation by duration (4 re-priced points)" in html
     assert "generateAudio=True, resolution=1080p (now)" in html
     assert "price_point {" in html  # the changes table lists the re-priced points
-
-
-def test_the_pricing_recipes_run_on_both_backends(priced: Harness) -> None:
-    import datetime as dt
-    import re
-    from pathlib import Path
-
-    recipes = [  # as analysts paste them; the colons of JSON are not bind parameters
-        sql.replace(":", "\\:")
-        for sql in re.findall(
-            r"```sql\n(.*?)```",
-            (Path(__file__).resolve().parents[1] / "docs" / "pricing.md").read_text(),
-            re.S,
-        )
-    ]
-    assert len(recipes) >= 2
-    priced.settings["pricing"] = {"enabled": True, "refresh_hours": 0}
-    priced.serve(catalog(video("v"), video("w", 5.0)))
-    priced.sync()
-    priced.api.pricing.reprice("v", 2.0, resolution="1080p")
-    priced.sync()
-    since = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d")
-    dearer = priced.rows(recipes[0].replace("'2026-11-01'", f"'{since}'"))
-    assert len(dearer) == 4 and {row[0] for row in dearer} == {"v"}
-    assert all(float(row[4]) == 100.0 for row in dearer)
-    assert priced.rows(recipes[1]) == [("w", 3.0), ("v", 6.0)]
-    assert len(priced.rows(recipes[2])) == 2

@@ -1,7 +1,7 @@
 """The Hoox API over an injected httpx.Client: one unfiltered GET, with retries.
 
 Retried (exponential backoff with jitter, up to `max_retries` more attempts):
-429 and 5xx (honouring Retry-After, else X-RateLimit-Reset, capped), timeouts
+429 and 5xx (honouring Retry-After, else for a 429 X-RateLimit-Reset, capped), timeouts
 and connection errors. An attempt, from connect to its last byte, ends after
 `api.timeout_seconds` however slowly the body arrives (a timeout, retried).
 Not retried: 401/403 (check HOOX_API_KEY), other 4xx, and any response that

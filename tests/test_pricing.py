@@ -328,3 +328,44 @@ def test_the_report_charts_cost_by_duration_with_its_changes(priced: Harness) ->
     assert "v: cost per generation by duration (4 re-priced points)" in html
     assert "generateAudio=True, resolution=1080p (now)" in html
     assert "price_point {" in html  # the changes table lists the re-priced points
+
+
+def test_on_a_terminal_a_quoting_run_shows_its_progress_and_v_says_why(priced: Harness) -> None:
+    """stderr a pseudo-terminal, as at a shell: a bar per step (details, quotes)
+    with done/total; -v logs what is fetched and why; stdout keeps its one line."""
+    import pty
+    import re
+    import subprocess
+    import sys
+
+    priced.serve(catalog(video("v"), video("w", 5.0)))
+    priced.api.pricing.delay = 0.02  # long enough for the bar to be drawn mid-run
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "catalog_sync", "--config", str(priced.config_path), "-v", "sync"],
+        env={**os.environ, **priced.env(), "COLUMNS": "120", "TERM": "xterm"},
+        stdout=subprocess.PIPE,
+        stderr=follower,
+    )
+    os.close(follower)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal's other end closed: the process is done
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(leader)
+    stdout, _ = process.communicate(timeout=30)
+    assert process.returncode == 0, seen
+    screen = re.sub(rb"\x1b\[[0-9;?]*[A-Za-z]", b"", seen).decode()
+    assert re.search(r"quotes\s.*\b16/16\b", screen), screen  # 2 models x 8 points
+    assert re.search(r"details\s.*\b2/2\b", screen), screen
+    assert "details of v: new or changed" in screen
+    assert "quoting w (8 points): new, restored or changed" in screen
+    assert stdout.decode().splitlines() == [
+        "sync ok (run 1): 2 models seen, 2 added, 0 updated, 0 removed, 0 restored,"
+        " 0 price changes, 0 price points changed, 0 details failed"
+    ]

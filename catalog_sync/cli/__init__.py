@@ -13,6 +13,7 @@ status, demo), `analysts` (models, history, changes, prices, report),
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import sys
@@ -30,6 +31,7 @@ from catalog_sync.logs import configure_logging
 from catalog_sync.redact import Redactor
 
 if TYPE_CHECKING:
+    from rich.progress import TaskID
     from sqlalchemy import Connection
 
     from catalog_sync.core.diff import ChangeSet
@@ -218,17 +220,44 @@ def echo_preview(changesets: Sequence[ChangeSet]) -> None:
 
 
 @contextlib.contextmanager
-def _progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
-    """`update(done, total)` for a progress bar on stderr when it is a terminal."""
+def _progress_bars() -> Iterator[Callable[[str, int, int], None]]:
+    """`update(label, done, total)`: a progress bar per label on stderr when it is
+    a terminal (nothing otherwise), shown from the first update on."""
     if not sys.stderr.isatty():
-        yield lambda done, total: None
+        yield lambda label, done, total: None
         return
     from rich.console import Console
-    from rich.progress import Progress
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    with Progress(console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task(label, total=None)
-        yield lambda done, total: bar.update(task, completed=done, total=total)
+    bar = Progress(
+        "{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    tasks: dict[str, TaskID] = {}
+
+    def update(label: str, done: int, total: int) -> None:
+        if not tasks:
+            bar.start()
+        if label not in tasks:
+            tasks[label] = bar.add_task(label, total=total)
+        bar.update(tasks[label], completed=done, total=total)
+
+    try:
+        yield update
+    finally:
+        if tasks:
+            bar.stop()
+
+
+@contextlib.contextmanager
+def _progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
+    """`update(done, total)` for one progress bar on stderr when it is a terminal."""
+    with _progress_bars() as update:
+        yield functools.partial(update, label)
 
 
 def main() -> None:

@@ -14,7 +14,7 @@ import click
 
 from catalog_sync.cli import (
     AppContext,
-    _progress_bar,
+    _progress_bars,
     cli,
     dry_run_option,
     echo_preview,
@@ -88,7 +88,7 @@ def _sync_once(
                 attempts=config.notify.max_attempts,
             )
 
-    with build_client(config.api) as client, _progress_bar("details and quotes") as update:
+    with build_client(config.api) as client, _progress_bars() as update:
         fetch: Callable[[], bytes] = lambda: fetch_catalog(client, config.api, api_key).body  # noqa: E731
         enrich = None
         if config.details.enabled:

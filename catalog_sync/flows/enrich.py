@@ -35,7 +35,7 @@ from catalog_sync.storage.details import RunDetails
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-Progress = Callable[[int, int], None]
+Progress = Callable[[str, int, int], None]  # (what, done, total)
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,8 @@ def gather(
     due = details_due(names, changed, known, now=now, refresh_hours=enrich.details.refresh_hours)
     for name, why in due:
         log.info("details of %s: %s", name, why)
-    for name, outcome in _each(enrich, [n for n, _ in due], lambda n: _details(enrich, n)):
+    names_due = [n for n, _ in due]
+    for name, outcome in _each(enrich, "details", names_due, lambda n: _details(enrich, n)):
         if isinstance(outcome, Details):
             run.details[name] = outcome
         else:
@@ -100,7 +101,7 @@ def gather(
     for name, why in chosen:
         log.info("quoting %s (%d points): %s", name, len(grids[name]), why)
     quotes: dict[str, dict[str, float]] = {name: {} for name, _ in chosen}
-    for (name, params), outcome in _each(enrich, tasks, lambda t: _quote(enrich, *t)):
+    for (name, params), outcome in _each(enrich, "quotes", tasks, lambda t: _quote(enrich, *t)):
         if isinstance(outcome, float):
             quotes[name][params_text(params)] = outcome
         else:
@@ -135,8 +136,11 @@ def _quote(enrich: Enrich, name: str, params: dict[str, Any]) -> float | str:
         return f"{exc} (params {params_text(params)})"
 
 
-def _each(enrich: Enrich, tasks: Sequence[T], work: Callable[[T], Any]) -> Iterable[tuple[T, Any]]:
-    """`work` on every task, api.max_concurrent_requests at a time, in order."""
+def _each(
+    enrich: Enrich, what: str, tasks: Sequence[T], work: Callable[[T], Any]
+) -> Iterable[tuple[T, Any]]:
+    """`work` on every task, api.max_concurrent_requests at a time, in order;
+    progress is told as (`what`, done, total)."""
     if not tasks:
         return []
     results: list[tuple[T, Any]] = []
@@ -146,5 +150,5 @@ def _each(enrich: Enrich, tasks: Sequence[T], work: Callable[[T], Any]) -> Itera
         for done, (task, future) in enumerate(futures, start=1):
             results.append((task, future.result()))
             if enrich.progress is not None:
-                enrich.progress(done, len(tasks))
+                enrich.progress(what, done, len(tasks))
     return results

@@ -182,11 +182,18 @@ def test_a_detail_that_fails_keeps_the_model_and_is_retried(priced: Harness, sta
         " WHERE m.name = 'v'"
     )
     assert f"HTTP {status}" in error and failed
+    shown = priced.cli("status")  # a local failure: told, not unhealthy
+    assert shown.exit_code == 0, shown.output
+    assert "model details: 2 models, 16 open price points" in shown.stdout
+    assert "details failing: 1 (v; retried next run" in shown.stdout
+    told = json.loads(priced.cli("status", "--format", "json").stdout)["details"]
+    assert told["failing"] == [{"model": "v", "error": error}]
     v_before = {r for r in before["price_points"] if r[1] == 1}
     assert {r for r in priced.snapshot(("price_points",))["price_points"] if r[1] == 1} >= v_before
     priced.api.pricing.failures.clear()
     result = priced.sync()  # retried
     assert "0 details failed" in result.stdout
+    assert "details failing" not in priced.cli("status").stdout
     assert priced.rows(
         "SELECT d.error FROM model_details d JOIN models m ON m.id = d.model_id WHERE m.name='v'"
     ) == [(None,)]

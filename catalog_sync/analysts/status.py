@@ -6,9 +6,9 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, func, inspect, select
+from sqlalchemy import Connection, Engine, func, inspect, select
 
-from catalog_sync.storage.schema import CostPeriod, Model, SyncRun
+from catalog_sync.storage.schema import CostPeriod, Model, ModelDetails, PricePoint, SyncRun
 
 _RUN_FIELDS = (
     "id",
@@ -33,6 +33,12 @@ class Status:
     active_models: int
     open_price_periods: int
     problems: tuple[str, ...]
+    # With details enabled (a model_details row exists): how many models have
+    # details, which ones failed last time (name, error; retried on the next run),
+    # and how many price points are open. Local failures: not problems.
+    details: int | None = None
+    details_failing: tuple[tuple[str, str], ...] = ()
+    open_price_points: int | None = None
 
     @property
     def healthy(self) -> bool:
@@ -51,6 +57,13 @@ class Status:
             "last_success": encode(self.last_success),
             "active_models": self.active_models,
             "open_price_periods": self.open_price_periods,
+            "details": None
+            if self.details is None
+            else {
+                "models": self.details,
+                "failing": [{"model": n, "error": e} for n, e in self.details_failing],
+                "open_price_points": self.open_price_points,
+            },
         }
 
 
@@ -72,6 +85,7 @@ def read_status(engine: Engine, *, now: dt.datetime, max_age: dt.timedelta | Non
         open_periods = connection.scalar(
             select(func.count()).select_from(CostPeriod).where(CostPeriod.valid_to.is_(None))
         )
+        details = _details_state(connection)
     last_run = last._asdict() if last else None
     last_success = success._asdict() if success else None
     problems: list[str] = []
@@ -90,7 +104,29 @@ def read_status(engine: Engine, *, now: dt.datetime, max_age: dt.timedelta | Non
                 f"the last success ({last_success['id']}) is {_human(age)} old, "
                 f"more than --max-age {_human(max_age)}"
             )
-    return Status(last_run, last_success, active or 0, open_periods or 0, tuple(problems))
+    return Status(last_run, last_success, active or 0, open_periods or 0, tuple(problems), *details)
+
+
+def _details_state(
+    connection: Connection,
+) -> tuple[int | None, tuple[tuple[str, str], ...], int | None]:
+    """(models with details, the failing ones with their errors, open price
+    points), or Nones when details were never enabled (or the schema predates them)."""
+    if not inspect(connection).has_table("model_details"):
+        return None, (), None
+    count = connection.scalar(select(func.count()).select_from(ModelDetails)) or 0
+    if not count:
+        return None, (), None
+    failing = connection.execute(
+        select(Model.name, ModelDetails.error)
+        .join(Model, Model.id == ModelDetails.model_id)
+        .where(ModelDetails.error.is_not(None), Model.removed_at.is_(None))
+        .order_by(Model.name)
+    ).all()
+    points = connection.scalar(
+        select(func.count()).select_from(PricePoint).where(PricePoint.valid_to.is_(None))
+    )
+    return count, tuple((name, str(error)) for name, error in failing), points or 0
 
 
 def render_text(status: Status) -> str:
@@ -111,6 +147,18 @@ def render_text(status: Status) -> str:
         )
     lines.append(f"active models: {status.active_models}")
     lines.append(f"open price periods: {status.open_price_periods}")
+    if status.details is not None:
+        lines.append(
+            f"model details: {status.details} models, {status.open_price_points} open price points"
+        )
+        if status.details_failing:
+            shown = ", ".join(name for name, _ in status.details_failing[:5])
+            more = len(status.details_failing) - 5
+            lines.append(
+                f"details failing: {len(status.details_failing)} ({shown}"
+                + (f", {more} more" if more > 0 else "")
+                + "; retried next run; the errors: --format json or model_details.error)"
+            )
     lines.append("health:        " + ("ok" if status.healthy else "; ".join(status.problems)))
     return "\n".join(lines)
 

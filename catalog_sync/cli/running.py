@@ -161,7 +161,9 @@ def schedule(app: AppContext, run_now: bool) -> None:
 )
 @click.pass_obj
 def status(app: AppContext, max_age: str | None, output_format: str) -> None:
-    """Last run, last success and its counts, active models, open price periods.
+    """Last run, last success and its counts, active models, open price periods;
+    with details on, the open price points and the models whose details or
+    quotes failed last time (retried next run; told, not unhealthy).
 
     Exit 1 when the last run failed or was refused, when nothing succeeded yet,
     or when the last success is older than --max-age; 0 otherwise. Made for
@@ -195,9 +197,11 @@ def status(app: AppContext, max_age: str | None, output_format: str) -> None:
 def demo(db_path: Path) -> None:
     """Run the whole pipeline on bundled sample catalogs; no API key, no network.
 
-    Serves three sample catalogs from a fake Hoox API on a loopback port, syncs
-    them in turn into a local SQLite file over real HTTP, and prints the price
-    changes found.
+    Serves the bundled sample catalogs from a fake Hoox API on a loopback port
+    and syncs them into a local SQLite file over real HTTP, with details and
+    pricing on, as four runs on four dates across a month (the last one a
+    re-pricing of points only). Prints each run's summary, the base-cost and
+    price-point changes found, and where the HTML report was written.
     """
     from rich.console import Console
     from rich.table import Table

@@ -48,5 +48,6 @@ def test_demo_runs_end_to_end_without_a_key_or_network(tmp_path: Path) -> None:
     assert len({o[:10] for o in observed}) == 4  # four days across a month, not one second
     assert points[0] > 0 and only_points[0] > 0  # the last run: re-priced points only
     assert "Price point changes" in out
+    assert "8s 1080p" in out and '{"duration"' not in out  # points labelled for people
     report = tmp_path / "catalog-demo.html"
     assert f"{report}" in " ".join(out.split()) and report.stat().st_size > 0

@@ -121,3 +121,12 @@ def test_the_summary_line_and_the_digest() -> None:
         {"name": "a", "old_cost": 1.0, "new_cost": 2.0, "pct_change": 100.0}
     ]
     assert build_digest(diff_catalog({"a": a}, {}, [a_item]), run_id=8, observed_at="x") is None
+
+
+def test_a_point_is_labelled_for_people() -> None:
+    from catalog_sync.core.details import point_label
+
+    text = '{"duration":8,"generateAudio":false,"quality":"high","resolution":"1080p"}'
+    assert point_label(text) == "8s 1080p generateAudio off quality=high"
+    assert point_label("{}") == "defaults"
+    assert point_label("not json") == "not json"

@@ -197,8 +197,8 @@ def points(app: AppContext, model_name: str, as_of: str | None, output_format: s
 def report(app: AppContext, out_path: Path, days: int) -> None:
     """Write one self-contained HTML page: price charts, recent changes, summary.
 
-    Works offline: the plotting library's script is embedded in the page.
-    Needs the report extra: pip install 'catalog-sync[report]'.
+    Works offline: the plotting library's script is embedded in the page. With
+    pricing on, also a chart per model of cost against duration.
     """
     from catalog_sync.analysts.report import build_report
 

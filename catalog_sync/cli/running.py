@@ -208,6 +208,7 @@ def demo(db_path: Path) -> None:
 
     from catalog_sync.analysts.report import build_report
     from catalog_sync.clock import utcnow
+    from catalog_sync.core.details import point_label
     from catalog_sync.flows.demo import (
         other_changes,
         point_changes,
@@ -244,15 +245,13 @@ def demo(db_path: Path) -> None:
             others.add_row(str(row["sync_run_id"]), row["name"], row["kind"], row["field"] or "")
         console.print(others)
         points = Table(title="Price point changes (cost of one generation, credits)")
-        for column in ("model", "params", "old", "new", "change", "changed at (UTC)"):
+        for column in ("model", "point", "old", "new", "change", "changed at (UTC)"):
             numeric = column in ("old", "new", "change")
-            points.add_column(
-                column, justify="right" if numeric else "left", overflow="fold", no_wrap=False
-            )
+            points.add_column(column, justify="right" if numeric else "left")
         for row in point_changes(engine):
             points.add_row(
                 row["model"],
-                row["params"],
+                point_label(row["params"]),
                 f"{row['old_cost']:g}",
                 f"{row['new_cost']:g}",
                 f"{row['pct_change']:+g}%" if row["pct_change"] is not None else "n/a",

@@ -177,6 +177,31 @@ def params_text(params: Mapping[str, Any]) -> str:
     return json.dumps(dict(params), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+def point_label(params: str) -> str:
+    """A point's `params` text for people: `8s 1080p generateAudio off`."""
+    try:
+        values = json.loads(params)
+    except ValueError:
+        return params
+    if not isinstance(values, dict):
+        return params
+    if not values:
+        return "defaults"
+    words = []
+    for key, value in sorted(
+        values.items(), key=lambda kv: (kv[0] != "duration", kv[0] != "resolution", kv[0])
+    ):
+        if key == "duration":
+            words.append(f"{value}s")
+        elif key == "resolution":
+            words.append(str(value))
+        elif isinstance(value, bool):
+            words.append(f"{key} {'on' if value else 'off'}")
+        else:
+            words.append(f"{key}={value}")
+    return " ".join(words)
+
+
 def quote_body(name: str, params: Mapping[str, Any]) -> dict[str, Any]:
     """The pricing request for one point, with exactly its values."""
     body: dict[str, Any] = {"model": name}

@@ -181,7 +181,8 @@ class Reference:
             self.fetched.add(name)
         if not quotes_due:
             return "fetched"
-        if fault in ("quote", "bad"):
+        if fault in ("quote", "bad"):  # its details stay as they were, and are fetched again
+            self.details_failing.add(name)
             self.quotes_failing.add(name)
             self.errors.add(name)
             return "failed"

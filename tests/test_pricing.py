@@ -4,6 +4,7 @@ engine over real HTTP, into real SQLite and PostgreSQL databases."""
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 from typing import Any
@@ -200,7 +201,22 @@ def test_a_detail_that_fails_keeps_the_model_and_is_retried(priced: Harness, sta
     assert open_points(priced, "v")['{"duration":8,"generateAudio":true,"resolution":"720p"}'] == 12
 
 
-@pytest.mark.parametrize("kind", ["negative", "string", "other_model", "not_json", "500"])
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "negative",
+        "string",
+        "other_model",
+        "no_model",
+        "not_json",
+        "bool",
+        "null",
+        "nan",
+        "infinity",
+        "huge",
+        "500",
+    ],
+)
 def test_a_bad_quote_keeps_the_points_exactly_and_is_retried(priced: Harness, kind: str) -> None:
     priced.settings["pricing"] = {"enabled": True, "refresh_hours": 0}
     priced.serve(catalog(video("v")))
@@ -376,3 +392,133 @@ def test_on_a_terminal_a_quoting_run_shows_its_progress_and_v_says_why(priced: H
         "sync ok (run 1): 2 models seen, 2 added, 0 updated, 0 removed, 0 restored,"
         " 0 price changes, 0 price points changed, 0 details failed"
     ]
+
+
+def test_a_failed_quote_keeps_the_details_as_they_were_too(priced: Harness) -> None:
+    """Details and points belong together: new details whose quotes failed are not
+    written (no settings change logged), and both are fetched again next run."""
+    priced.settings["details"] = {"enabled": True, "refresh_hours": 0}
+    priced.serve(catalog(video("v"), video("w")))
+    priced.sync()
+    kept = priced.snapshot(("model_details", "model_settings", "price_points"))
+    quality = {
+        "key": "quality",
+        "type": "select",
+        "default_value": "std",
+        "affects_cost": True,
+        "options": ["std", "pro"],
+    }
+    priced.api.set_details("v", settings=[AUDIO, quality])
+    priced.api.set_details("w", settings=[AUDIO, quality])
+    priced.api.pricing.bad_quote("v", "negative")
+    result = priced.sync()
+    assert result.stdout.strip().endswith("0 price points changed, 1 detail failed")
+    after = priced.snapshot(("model_details", "model_settings", "price_points"))
+    ((v_id,),) = priced.rows("SELECT id FROM models WHERE name = 'v'")
+    for table in ("model_settings", "price_points"):
+        assert [r for r in after[table] if r[1 if table == "price_points" else 0] == v_id] == [
+            r for r in kept[table] if r[1 if table == "price_points" else 0] == v_id
+        ], table
+    assert priced.rows(
+        "SELECT m.name FROM catalog_changes c JOIN models m ON m.id = c.model_id"
+        " WHERE c.field = 'settings.quality'"
+    ) == [("w",)]
+    assert len(open_points(priced, "w")) == 16
+    result = priced.sync()  # v: details and quotes both again
+    assert result.stdout.strip().endswith("0 details failed")
+    assert len(open_points(priced, "v")) == 16
+    assert priced.rows(
+        "SELECT m.name FROM catalog_changes c JOIN models m ON m.id = c.model_id"
+        " WHERE c.field = 'settings.quality' ORDER BY m.name"
+    ) == [("v",), ("w",)]
+
+
+def test_quotes_put_off_by_the_cap_stay_due_and_go_first(priced: Harness) -> None:
+    priced.settings["pricing"] = {"enabled": True, "max_quotes_per_run": 8}
+    priced.serve(catalog(video("a"), video("b")))
+    priced.sync()
+    priced.sync()  # b now; both quoted
+    assert len(open_points(priced, "a")) == len(open_points(priced, "b")) == 8
+    since = len(priced.api.requests)
+    priced.serve(catalog(video("a", 20.0), video("b", 20.0)))  # both changed: one fits
+    priced.sync()
+    first = {b["model"] for b in quoted(priced, since)}
+    assert len(first) == 1
+    (waiting,) = {"a", "b"} - first
+    since = len(priced.api.requests)
+    result = priced.sync()  # no change in the list now: the one put off is still due
+    assert {b["model"] for b in quoted(priced, since)} == {waiting}
+    assert "8 price points changed" in result.stdout
+    defaults = '{"duration":8,"generateAudio":true,"resolution":"720p"}'
+    assert open_points(priced, waiting)[defaults] == 20.0  # at its new base_cost
+
+
+def test_a_grid_bigger_than_max_quotes_per_run_is_a_failure_that_says_so(priced: Harness) -> None:
+    priced.settings["pricing"] = {"enabled": True, "max_quotes_per_run": 5}
+    priced.serve(catalog(video("v"), model("plain", 2.0, capabilities={})))
+    result = priced.sync()
+    assert result.stdout.strip().endswith("1 detail failed")
+    assert [b["model"] for b in quoted(priced)] == ["plain"]
+    ((error,),) = priced.rows(
+        "SELECT d.error FROM model_details d JOIN models m ON m.id = d.model_id WHERE m.name='v'"
+    )
+    assert "grid of 8 points is more than pricing.max_quotes_per_run (5)" in error
+
+
+def test_details_one_model_cannot_store_fail_only_that_model(priced: Harness) -> None:
+    """Duplicate setting keys, NaN in the body, a duration range no grid can
+    hold: a failure of that model, the others applied."""
+    priced.serve(catalog(video("dup"), video("nan"), video("wide"), video("ok")))
+    priced.api.set_details("dup", settings=[AUDIO, AUDIO])
+    priced.api.set_details(
+        "wide", input_schema={"properties": {"duration": {"minimum": 1, "maximum": 10**6}}}
+    )
+    priced.api.set_details("nan", settings=[{**AUDIO, "default_value": math.nan}])
+    result = priced.sync()
+    assert result.stdout.strip().endswith("3 details failed")
+    errors = dict(
+        priced.rows(
+            "SELECT m.name, d.error FROM model_details d JOIN models m ON m.id = d.model_id"
+        )
+    )
+    assert "appears twice" in errors["dup"]
+    assert "NaN" in errors["nan"]
+    assert "more than 1000 values" in errors["wide"]
+    assert errors["ok"] is None and len(open_points(priced, "ok")) == 8
+
+
+def test_points_lists_a_models_surface_now_and_as_of_in_every_format(priced: Harness) -> None:
+    import csv
+    import io
+
+    priced.settings["pricing"] = {"enabled": True, "refresh_hours": 0}
+    priced.serve(catalog(video("v"), video("w")))
+    priced.sync()
+    ((first,),) = priced.rows("SELECT observed_at FROM sync_runs WHERE id = 1")
+    priced.api.pricing.reprice("v", 2.0, resolution="1080p")
+    priced.sync()
+    key = '{"duration":8,"generateAudio":true,"resolution":"1080p"}'
+    now = json.loads(priced.cli("points", "v", "--format", "json").stdout)
+    assert len(now) == 8 and {r["params"] for r in now} == set(open_points(priced, "v"))
+    assert next(r for r in now if r["params"] == key)["cost_per_generation"] == 30.0
+    at_first = priced.cli("points", "v", "--as-of", str(first), "--format", "csv")
+    assert at_first.exit_code == 0, at_first.output
+    rows = list(csv.DictReader(io.StringIO(at_first.stdout)))
+    assert next(float(r["cost_per_generation"]) for r in rows if r["params"] == key) == 15.0
+    table = priced.cli("points", "v")
+    assert table.exit_code == 0 and key in table.stdout
+    before = priced.cli("points", "v", "--as-of", "2000-01-01")
+    assert before.exit_code == 0 and "was first quoted at" in before.stderr
+    priced.serve(catalog(video("w")))
+    priced.sync()
+    gone = priced.cli("points", "v", "--format", "json")
+    assert json.loads(gone.stdout) == [] and "was removed at" in gone.stderr
+    unknown = priced.cli("points", "nope")
+    assert unknown.exit_code == 2 and "no model named 'nope'" in unknown.stderr
+
+
+def test_points_without_pricing_says_what_it_needs(harness: Harness) -> None:
+    harness.sync()
+    result = harness.cli("points", "veo-3.1")
+    assert result.exit_code == 0
+    assert "no price points yet: they need [details] and [pricing] enabled" in result.stderr

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Connection, column, or_, select, table
+from sqlalchemy import Connection, column, func, or_, select, table
 
 from catalog_sync.errors import UsageError
 from catalog_sync.storage.schema import Model, PricePoint
@@ -51,6 +51,34 @@ def points_of(
             or_(PricePoint.valid_to.is_(None), PricePoint.valid_to > as_of),
         )
     return [row._asdict() for row in connection.execute(query)]
+
+
+def why_no_points(connection: Connection, name: str, *, as_of: dt.datetime | None) -> str:
+    """What to tell when `points_of` found nothing for model `name`."""
+    removed_at = connection.scalar(select(Model.removed_at).where(Model.name == name))
+    first = connection.scalar(
+        select(func.min(PricePoint.valid_from))
+        .join(Model, Model.id == PricePoint.model_id)
+        .where(Model.name == name)
+    )
+    if first is None:
+        return (
+            f"{name} has no price points yet: they need [details] and [pricing] enabled"
+            " (docs/pricing.md); a model whose quotes failed shows in `catalog-sync status`"
+        )
+    if as_of is not None and as_of < _aware(first):
+        return f"{name} was first quoted at {_aware(first):%Y-%m-%d %H:%M:%S} UTC, after --as-of"
+    if removed_at is not None:
+        when = _aware(removed_at)
+        return (
+            f"{name} was removed at {when:%Y-%m-%d %H:%M:%S} UTC: its points are closed"
+            " (try --as-of before that)"
+        )
+    return f"{name} had no open price point at that moment"
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
 def point_changes(

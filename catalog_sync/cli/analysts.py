@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -14,6 +15,9 @@ from catalog_sync.cli import (
     format_option,
 )
 from catalog_sync.clock import utcnow
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 
 @cli.command()
@@ -173,13 +177,20 @@ def prices(app: AppContext, as_of: str, compare: str | None, output_format: str)
 def points(app: AppContext, model_name: str, as_of: str | None, output_format: str) -> None:
     """A model's price points: the cost of one generation at each combination of
     its cost-relevant parameters (needs pricing.enabled)."""
-    from catalog_sync.analysts.points import points_of
+    from catalog_sync.analysts.points import points_of, why_no_points
     from catalog_sync.analysts.render import emit
     from catalog_sync.timeparse import parse_moment
 
     when = parse_moment(as_of, now=utcnow(), option="--as-of") if as_of else None
-    rows = _read(app, lambda connection: points_of(connection, model_name, as_of=when))
+
+    def read(connection: Connection) -> tuple[list[dict[str, Any]], str | None]:
+        rows = points_of(connection, model_name, as_of=when)
+        return rows, None if rows else why_no_points(connection, model_name, as_of=when)
+
+    rows, note = _read(app, read)
     emit(rows, ["params", "cost_per_generation", "valid_from", "valid_to"], output_format)
+    if note:
+        click.echo(note, err=True)
 
 
 @cli.command()

@@ -16,6 +16,13 @@ from typing import Any
 from catalog_sync.core.values import canonical_json
 
 SCALARS = (str, int, float, bool)
+MAX_KEY_LENGTH = 255  # model_settings.key
+MAX_TYPE_LENGTH = 64  # model_settings.type
+MAX_RANGE_VALUES = 1000  # a duration minimum..maximum wider than this is not a price grid
+
+
+def _not_finite(constant: str) -> Any:
+    raise ValueError(f"{constant} is not a number JSON allows")
 
 
 class DetailFailure(Exception):
@@ -54,9 +61,11 @@ class Details:
 def parse_details(body: bytes, name: str) -> Details:
     """Validate a Get Model body for model `name`; raise DetailFailure naming the fault."""
     try:
-        document = json.loads(body)
+        document = json.loads(body, parse_constant=_not_finite)
     except (ValueError, UnicodeDecodeError) as exc:
         raise DetailFailure(f"details of {name!r}: not valid JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise DetailFailure(f"details of {name!r}: nested too deeply") from exc
     return details_from(document, name)
 
 
@@ -70,14 +79,24 @@ def details_from(document: Any, name: str) -> Details:
     if not isinstance(raw_settings, list):
         raise DetailFailure(f"{where}: 'settings' must be a list")
     settings = []
+    keys: set[str] = set()
     for index, item in enumerate(raw_settings):
         if not isinstance(item, dict) or not isinstance(item.get("key"), str) or not item["key"]:
             raise DetailFailure(f"{where}: settings[{index}] must be an object with a 'key'")
+        key, kind = item["key"], item.get("type") if isinstance(item.get("type"), str) else None
+        if key in keys:
+            raise DetailFailure(f"{where}: settings[{index}]: key {key!r} appears twice")
+        if len(key) > MAX_KEY_LENGTH or (kind is not None and len(kind) > MAX_TYPE_LENGTH):
+            raise DetailFailure(
+                f"{where}: settings[{index}]: a key over {MAX_KEY_LENGTH} characters"
+                f" or a type over {MAX_TYPE_LENGTH}"
+            )
+        keys.add(key)
         options = item.get("options")
         settings.append(
             Setting(
-                key=item["key"],
-                type=item.get("type") if isinstance(item.get("type"), str) else None,
+                key=key,
+                type=kind,
                 label=item.get("label") if isinstance(item.get("label"), str) else None,
                 default_value=item.get("default_value", item.get("default")),
                 affects_cost=item.get("affects_cost") is True,
@@ -87,7 +106,9 @@ def details_from(document: Any, name: str) -> Details:
     schema = document.get("input_schema") or {}
     if not isinstance(schema, dict):
         raise DetailFailure(f"{where}: 'input_schema' must be an object")
-    return Details(raw=document, settings=tuple(settings), input_schema=schema)
+    details = Details(raw=document, settings=tuple(settings), input_schema=schema)
+    _dimensions(details)  # a grid that cannot be built fails here, for this model
+    return details
 
 
 def _option_value(option: Any) -> Any:
@@ -131,10 +152,8 @@ def _dimensions(details: Details) -> list[tuple[str, list[Any], Any]]:
     duration = properties.get("duration")
     if isinstance(duration, dict):
         values = _enum(duration)
-        low: Any = duration.get("minimum")
-        high: Any = duration.get("maximum")
-        if values is None and _is_int(low) and _is_int(high) and low <= high:
-            values = list(range(low, high + 1))
+        if values is None:
+            values = _integers(duration.get("minimum"), duration.get("maximum"))
         if values:
             found.append(("duration", values, _default(duration.get("default"), values)))
     resolution = properties.get("resolution")
@@ -148,7 +167,7 @@ def _dimensions(details: Details) -> list[tuple[str, list[Any], Any]]:
         if setting.type == "boolean":
             values = [True, False]
         elif setting.options:
-            values = [o for o in setting.options if isinstance(o, SCALARS)]
+            values = list(dict.fromkeys(o for o in setting.options if isinstance(o, SCALARS)))
         else:
             continue
         if values:
@@ -164,12 +183,39 @@ def _enum(schema: Mapping[str, Any]) -> list[Any] | None:
     return None
 
 
+def _integers(low: Any, high: Any) -> list[Any] | None:
+    """Every integer from `low` to `high` (numbers; 4.0 counts as 4)."""
+    if not (_is_number(low) and _is_number(high)) or not (
+        math.isfinite(low) and math.isfinite(high)
+    ):
+        return None
+    first, last = math.ceil(low), math.floor(high)
+    if last - first + 1 > MAX_RANGE_VALUES:
+        raise DetailFailure(
+            f"input_schema duration range {low}..{high} has more than {MAX_RANGE_VALUES} values"
+        )
+    return list(range(first, last + 1)) or None
+
+
 def _default(value: Any, values: Sequence[Any]) -> Any:
-    return value if value in values else values[0]
+    """The value of `values` the default names (same type: 1 is not true, 8.0 is
+    8), else the first."""
+    for candidate in values:
+        if _same(candidate, value):
+            return candidate
+    return values[0]
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool):
+        return isinstance(a, bool) and isinstance(b, bool) and a is b
+    if _is_number(a) and _is_number(b):
+        return bool(a == b)
+    return type(a) is type(b) and a == b
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def params_text(params: Mapping[str, Any]) -> str:
@@ -216,7 +262,13 @@ def quote_body(name: str, params: Mapping[str, Any]) -> dict[str, Any]:
     return body
 
 
-def parse_quote(body: bytes, name: str) -> float:
+@dataclass(frozen=True)
+class Quote:
+    cost: float  # cost_per_generation
+    normalized: dict[str, Any] | None  # the inputs the engine coerced, if any
+
+
+def parse_quote(body: bytes, name: str) -> Quote:
     """The cost per generation of a pricing answer; DetailFailure when unusable."""
     where = f"quote of {name!r}"
     try:
@@ -228,11 +280,17 @@ def parse_quote(body: bytes, name: str) -> float:
     if document.get("model") != name:
         raise DetailFailure(f"{where}: the answer names another model ({document.get('model')!r})")
     cost: Any = document.get("cost_per_generation")
-    if type(cost) not in (int, float) or not (0 <= cost < math.inf):
+    try:
+        value = float(cost) if type(cost) in (int, float) else math.nan
+    except OverflowError:  # an integer too large for a float
+        value = math.inf
+    if not (0 <= value < math.inf):
+        shown = repr(cost) if len(repr(cost)) <= 40 else repr(cost)[:40] + "..."
         raise DetailFailure(
-            f"{where}: cost_per_generation must be a non-negative number, got {cost!r}"
+            f"{where}: cost_per_generation must be a non-negative number, got {shown}"
         )
-    return float(cost)
+    normalized = document.get("normalized")
+    return Quote(value, normalized if isinstance(normalized, dict) and normalized else None)
 
 
 # --- what changed in the details --------------------------------------------------

@@ -45,6 +45,17 @@ def details_due(
     return due
 
 
+@dataclass(frozen=True)
+class QuotePlan:
+    """Which models a run quotes (name, why), which are due but put off to a later
+    run by pricing.max_quotes_per_run, and which have a grid bigger than that cap
+    on its own (never quoted until it is raised)."""
+
+    chosen: list[tuple[str, str]]
+    deferred: list[str]
+    oversized: list[str]
+
+
 def quotes_due(
     grid_sizes: Mapping[str, int],
     changed: set[str],
@@ -53,15 +64,16 @@ def quotes_due(
     now: dt.datetime,
     refresh_hours: float,
     max_quotes: int,
-) -> list[tuple[str, str]]:
-    """(name, why) of each model quoted this run, the stalest first, whole models
-    only, at most `max_quotes` points in all (a model bigger than that on its own
-    goes alone); `grid_sizes` holds the models that have details to quote from."""
+) -> QuotePlan:
+    """The models this run quotes, whole models only, at most `max_quotes` points in
+    all: first those that are new, restored, changed, never quoted or whose last
+    quote failed, then the stalest; `grid_sizes` holds the models that have
+    details to quote from."""
     candidates: list[tuple[tuple[int, dt.datetime], str, str]] = []
     oldest = dt.datetime.min.replace(tzinfo=dt.UTC)
     for name in grid_sizes:
         state = known.get(name, Known())
-        why = None
+        urgent, why = True, None
         if name in changed:
             why = "new, restored or changed"
         elif state.quotes_failed:
@@ -69,16 +81,18 @@ def quotes_due(
         elif state.quoted_at is None:
             why = "never quoted"
         elif _stale(state.quoted_at, now, refresh_hours):
-            why = f"older than pricing.refresh_hours ({refresh_hours:g})"
+            urgent, why = False, f"older than pricing.refresh_hours ({refresh_hours:g})"
         if why is not None:
-            rank = (0 if state.quoted_at is None else 1, state.quoted_at or oldest)
-            candidates.append((rank, name, why))
-    chosen: list[tuple[str, str]] = []
+            candidates.append(((0 if urgent else 1, state.quoted_at or oldest), name, why))
+    plan = QuotePlan(chosen=[], deferred=[], oversized=[])
     used = 0
     for _, name, why in sorted(candidates):
         size = grid_sizes[name]
-        if used + size > max_quotes and chosen:
-            continue
-        chosen.append((name, why))
-        used += size
-    return chosen
+        if size > max_quotes:
+            plan.oversized.append(name)
+        elif used + size > max_quotes:
+            plan.deferred.append(name)
+        else:
+            plan.chosen.append((name, why))
+            used += size
+    return plan

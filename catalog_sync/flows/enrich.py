@@ -5,6 +5,7 @@ request budget. A detail or a quote that fails stays local to its model."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -89,7 +90,7 @@ def gather(
         for name, details in run.details.items()
         if name in previous and detail_changes(previous[name], details)
     }
-    chosen = quotes_due(
+    plan = quotes_due(
         {name: len(grid) for name, grid in grids.items()},
         changed | details_changed,
         known,
@@ -97,6 +98,21 @@ def gather(
         refresh_hours=enrich.pricing.refresh_hours,
         max_quotes=enrich.pricing.max_quotes_per_run,
     )
+    chosen = plan.chosen
+    for name in plan.oversized:
+        run.quote_failures[name] = (
+            f"its grid of {len(grids[name])} points is more than pricing.max_quotes_per_run"
+            f" ({enrich.pricing.max_quotes_per_run}); raise it to quote this model"
+        )
+        log.warning("not quoting %s: %s", name, run.quote_failures[name])
+    run.deferred = set(plan.deferred)
+    if plan.deferred:
+        log.info(
+            "%d model(s) due for quotes wait for a later run (pricing.max_quotes_per_run %d): %s",
+            len(plan.deferred),
+            enrich.pricing.max_quotes_per_run,
+            ", ".join(plan.deferred[:10]) + (" ..." if len(plan.deferred) > 10 else ""),
+        )
     tasks = [(name, params) for name, _ in chosen for params in grids[name]]
     for name, why in chosen:
         log.info("quoting %s (%d points): %s", name, len(grids[name]), why)
@@ -128,7 +144,15 @@ def _details(enrich: Enrich, name: str) -> Details | str:
 
 def _quote(enrich: Enrich, name: str, params: dict[str, Any]) -> float | str:
     try:
-        return parse_quote(enrich.source.quote(quote_body(name, params)), name)
+        quote = parse_quote(enrich.source.quote(quote_body(name, params)), name)
+        if quote.normalized:
+            log.info(
+                "quote of %s %s: the engine normalized %s",
+                name,
+                params_text(params),
+                json.dumps(quote.normalized, sort_keys=True),
+            )
+        return quote.cost
     except AuthFailed:
         raise
     except (FetchError, DetailFailure) as exc:

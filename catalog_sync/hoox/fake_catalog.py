@@ -84,7 +84,9 @@ class PricingEngine:
             self.failures.setdefault(name, []).extend([(what, status)] * times)
 
     def bad_quote(self, name: str, kind: str, *, times: int = 1) -> None:
-        """The next quotes of `name` are bad: "negative", "string", "other_model", "not_json"."""
+        """The next quotes of `name` are bad: "negative", "string", "other_model",
+        "not_json", "bool", "null", "nan", "infinity", "huge" (an integer no float
+        holds), "no_model" (the answer names no model)."""
         with self.lock:
             self.bad.setdefault(name, []).extend([kind] * times)
 
@@ -116,6 +118,15 @@ class PricingEngine:
         }
         if bad == "string":
             answer["cost_per_generation"] = str(cost)
+        elif bad == "no_model":
+            del answer["model"]
+        elif bad in ("bool", "null"):
+            answer["cost_per_generation"] = True if bad == "bool" else None
+        elif bad in ("nan", "infinity", "huge"):
+            marker = "__COST__"
+            answer["cost_per_generation"] = marker
+            spelled = {"nan": "NaN", "infinity": "Infinity", "huge": "1" + "0" * 400}[bad]
+            return json.dumps(answer).replace(f'"{marker}"', spelled).encode()
         return json.dumps(answer).encode()
 
 

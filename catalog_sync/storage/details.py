@@ -4,6 +4,7 @@ observation time. Takes a session, never makes one."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ class RunDetails:
     detail_failures: dict[str, str]
     points: dict[str, dict[str, float]]  # a complete grid: params text -> cost
     quote_failures: dict[str, str]
+    # Due for quotes, but put off to a later run by pricing.max_quotes_per_run.
+    deferred: set[str] = dataclasses.field(default_factory=set)
 
     @property
     def failed(self) -> set[str]:
@@ -75,7 +78,9 @@ def apply_run_details(
 ) -> list[dict[str, Any]]:
     """Write what the run fetched; return the re-priced points (name, params,
     old_cost, new_cost)."""
-    names = sorted({*run.details, *run.detail_failures, *run.points, *run.quote_failures})
+    names = sorted(
+        {*run.details, *run.detail_failures, *run.points, *run.quote_failures, *run.deferred}
+    )
     if not names:
         return []
     ids = _ids(session, names)
@@ -88,7 +93,11 @@ def apply_run_details(
     missing = [{"model_id": ids[name]} for name in names if ids[name] not in existing]
     if missing:
         session.execute(insert(ModelDetails), missing)
-    for name, details in run.details.items():
+    # A model whose quotes failed keeps its details as they were too: both are
+    # fetched again next run (details_failed below), so its points are quoted from
+    # the details they belong to.
+    kept = {name: d for name, d in run.details.items() if name not in run.quote_failures}
+    for name, details in kept.items():
         model_id = ids[name]
         _update(session, model_id, raw=details.raw, fetched_at=observed_at, details_failed=False)
         session.execute(delete(ModelSetting).where(ModelSetting.model_id == model_id))
@@ -115,8 +124,12 @@ def apply_run_details(
         _update(session, ids[name], quoted_at=observed_at, quotes_failed=False)
     for name in names:
         errors = [e for e in (run.detail_failures.get(name), run.quote_failures.get(name)) if e]
-        values: dict[str, Any] = {"error": "; ".join(errors) if errors else None}
-        if name in run.detail_failures:
+        values: dict[str, Any] = {}
+        if name in run.deferred:  # quoted on a later run, first in line (never quoted)
+            values["quoted_at"] = None
+        else:
+            values["error"] = "; ".join(errors) if errors else None
+        if name in run.detail_failures or name in run.quote_failures:
             values["details_failed"] = True
         if name in run.quote_failures:
             values["quotes_failed"] = True

@@ -92,3 +92,17 @@ def check_point_invariants(engine: sa.Engine) -> None:
         last[key] = end
         if removed_at is not None:
             assert end is not None, f"{key}: removed model has an open point"
+
+
+def reset(engine: sa.Engine) -> None:
+    """Empty every table, for a property test's next example on the same database."""
+    tables = (
+        "model_tags, capabilities, tags, catalog_changes, cost_history, price_points,"
+        " model_settings, model_details, models, sync_runs, payloads"
+    )
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY")
+        else:
+            for table in tables.split(", "):
+                connection.exec_driver_sql(f"DELETE FROM {table}")

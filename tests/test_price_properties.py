@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from conftest import catalog, model
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from invariants import check_invariants, check_point_invariants
+from invariants import check_invariants, check_point_invariants, reset
 
 from catalog_sync.config import ApiConfig, DetailsConfig, PricingConfig
 from catalog_sync.flows.enrich import Enrich
@@ -238,19 +238,6 @@ def stored(engine: sa.Engine) -> tuple[dict[tuple[str, str], list[list[Any]]], s
             periods.setdefault((name, params), []).append([cost, start, end])
         errors = set(connection.scalars(failing))
     return periods, errors
-
-
-def reset(engine: sa.Engine) -> None:
-    tables = (
-        "model_tags, capabilities, tags, catalog_changes, cost_history, price_points,"
-        " model_settings, model_details, models, sync_runs, payloads"
-    )
-    with engine.begin() as connection:
-        if engine.dialect.name == "postgresql":
-            connection.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY")
-        else:
-            for table in tables.split(", "):
-                connection.exec_driver_sql(f"DELETE FROM {table}")
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from conftest import ALL_DERIVED
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from invariants import check_invariants, natural_snapshot
+from invariants import check_invariants, natural_snapshot, reset
 
 from catalog_sync.core.values import capability_rows
 from catalog_sync.errors import CatalogSyncError, GuardRefused, PayloadError
@@ -78,19 +78,6 @@ class Clock:
     def __call__(self) -> dt.datetime:
         self.now += dt.timedelta(seconds=1)
         return self.now
-
-
-def reset(engine: sa.Engine) -> None:
-    tables = (
-        "model_tags, capabilities, tags, catalog_changes, cost_history, price_points,"
-        " model_settings, model_details, models, sync_runs, payloads"
-    )
-    with engine.begin() as connection:
-        if engine.dialect.name == "postgresql":
-            connection.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY")
-        else:
-            for table in tables.split(", "):
-                connection.exec_driver_sql(f"DELETE FROM {table}")
 
 
 def snapshot(engine: sa.Engine) -> dict[str, list[Any]]:

@@ -1,13 +1,13 @@
 """Shared fixtures: a fake Hoox API on loopback, a fresh real database per test
-(SQLite file, and PostgreSQL when the backend parameter says so), and a
-harness that runs the real CLI against both."""
+(SQLite file, and PostgreSQL when the backend parameter says so) copied from a
+template migrated once per session, and a harness that runs the real CLI
+against both."""
 
 from __future__ import annotations
 
 import copy
 import json
 import os
-import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner, Result
+from databases import Databases, Templates
 
 from catalog_sync.cli import cli
 from catalog_sync.hoox.fakeapi import FakeHooxApi
@@ -23,10 +24,6 @@ from catalog_sync.storage.engine import make_engine
 
 SAMPLES = Path(__file__).resolve().parents[1] / "catalog_sync" / "samples"
 
-# The PostgreSQL server the tests create their databases on (trust auth on loopback).
-PG_ADMIN_URL = os.environ.get(
-    "CATALOG_SYNC_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 BACKENDS = [
     b.strip() for b in os.environ.get("CATALOG_SYNC_TEST_BACKENDS", "sqlite,postgresql").split(",")
 ]
@@ -55,69 +52,43 @@ def catalog(*models: dict[str, Any]) -> dict[str, Any]:
     return {"models": list(models), "count": len(models)}
 
 
-class Databases:
-    """Fresh, empty databases of one backend; dropped when the test ends."""
-
-    def __init__(self, backend: str, tmp_path: Path) -> None:
-        self.backend = backend
-        self.tmp_path = tmp_path
-        self.created: list[str] = []
-        self._admin: sa.Engine | None = None
-
-    def new(self) -> str:
-        if self.backend == "sqlite":
-            path = self.tmp_path / f"catalog{len(self.created) or ''}.db"
-            self.created.append(str(path))
-            return f"sqlite:///{path}"
-        if self._admin is None:
-            self._admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        name = f"cs_test_{uuid.uuid4().hex[:12]}"
-        try:
-            with self._admin.connect() as connection:
-                connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        except sa.exc.OperationalError as exc:
-            message = (
-                f"PostgreSQL is not reachable at {sa.make_url(PG_ADMIN_URL)!r}: {exc.orig}; "
-                "start it, or set CATALOG_SYNC_TEST_BACKENDS=sqlite"
-            )
-            if os.environ.get("CI"):
-                pytest.fail(message)  # in CI the PostgreSQL half must run, never skip
-            pytest.skip(message)
-        self.created.append(name)
-        return sa.make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-
-    def drop_all(self) -> None:
-        if self._admin is None:
-            return
-        with self._admin.connect() as connection:
-            for name in self.created:
-                connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        self._admin.dispose()
-
-
-@pytest.fixture(params=BACKENDS)
-def databases(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databases]:
-    """A maker of fresh databases, once per backend."""
-    made = Databases(request.param, tmp_path)
+@pytest.fixture(scope="session")
+def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
+    made = Templates(tmp_path_factory.mktemp("templates"))
     try:
         yield made
     finally:
         made.drop_all()
 
 
+@pytest.fixture(params=BACKENDS)
+def databases(
+    request: pytest.FixtureRequest, tmp_path: Path, templates: Templates
+) -> Iterator[Databases]:
+    """A maker of fresh databases, once per backend."""
+    made = Databases(request.param, tmp_path, templates)
+    try:
+        yield made
+    finally:
+        made.release()
+
+
 @pytest.fixture
 def db_url(databases: Databases) -> str:
-    """A fresh, empty database of each backend."""
+    """A fresh database of each backend at the newest schema, holding no rows."""
     return databases.new()
+
+
+@pytest.fixture
+def empty_db_url(databases: Databases) -> str:
+    """A fresh database of each backend with no tables: the first run creates them."""
+    return databases.new(empty=True)
 
 
 @pytest.fixture
 def engine(db_url: str) -> Iterator[sa.Engine]:
     """An engine on a fresh database of each backend, at the newest schema."""
-    from catalog_sync.storage.migrate import ensure_schema
-
     engine = make_engine(db_url)
-    ensure_schema(engine)
     yield engine
     engine.dispose()
 
@@ -198,7 +169,14 @@ class Harness:
 
 @pytest.fixture
 def harness(api: FakeHooxApi, db_url: str, tmp_path: Path) -> Harness:
+    """The CLI on a database at the newest schema with no rows."""
     return Harness(api=api, db_url=db_url, tmp_path=tmp_path)
+
+
+@pytest.fixture
+def fresh(api: FakeHooxApi, empty_db_url: str, tmp_path: Path) -> Harness:
+    """The CLI on a database with no tables, as a new user's first run meets it."""
+    return Harness(api=api, db_url=empty_db_url, tmp_path=tmp_path)
 
 
 def _toml(sections: dict[str, dict[str, Any]]) -> str:

@@ -96,13 +96,7 @@ def check_point_invariants(engine: sa.Engine) -> None:
 
 def reset(engine: sa.Engine) -> None:
     """Empty every table, for a property test's next example on the same database."""
-    tables = (
-        "model_tags, capabilities, tags, catalog_changes, cost_history, price_points,"
-        " model_settings, model_details, models, sync_runs, payloads"
-    )
+    from databases import empty_tables
+
     with engine.begin() as connection:
-        if engine.dialect.name == "postgresql":
-            connection.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY")
-        else:
-            for table in tables.split(", "):
-                connection.exec_driver_sql(f"DELETE FROM {table}")
+        empty_tables(connection)

@@ -257,8 +257,8 @@ def test_bad_arguments_are_exit_2_with_one_line(
         assert len(result.stderr.strip().splitlines()) == 1
 
 
-def test_reading_an_empty_database_says_what_to_do(harness: Harness) -> None:
-    result = harness.cli("models")
+def test_reading_an_empty_database_says_what_to_do(fresh: Harness) -> None:
+    result = fresh.cli("models")
     assert result.exit_code == 1
     assert "no catalog yet; run `catalog-sync sync` first" in result.stderr
 

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from conftest import HISTORY_TIMES, Databases, Harness, catalog, history_catalogs, model
+from conftest import HISTORY_TIMES, Harness, catalog, history_catalogs, model
+from databases import Databases
 from invariants import check_invariants, natural_snapshot
 
 
@@ -289,9 +290,9 @@ def test_dry_run_on_a_missing_sqlite_file_does_not_create_it(
     assert not missing.exists()
 
 
-def test_import_dry_run_diffs_each_snapshot_in_turn(harness: Harness, tmp_path: Path) -> None:
+def test_import_dry_run_diffs_each_snapshot_in_turn(fresh: Harness, tmp_path: Path) -> None:
     paths = write_snapshots(tmp_path / "s", [1, 3, 5])
-    result = harness.cli("import", "--dry-run", *map(str, paths))
+    result = fresh.cli("import", "--dry-run", *map(str, paths))
     assert result.exit_code == 0, result.output
     summaries = [line for line in result.stdout.splitlines() if line.startswith("dry run")]
     assert [s.split(":")[1].split(";")[0].strip() for s in summaries] == [
@@ -300,7 +301,7 @@ def test_import_dry_run_diffs_each_snapshot_in_turn(harness: Harness, tmp_path: 
         "22 models seen, 0 added, 4 updated, 1 removed, 0 restored, 4 price changes",
     ]
     assert "~ veo-3.1: base_cost 32 -> 28" in result.stdout
-    assert harness.cli("db", "current").stdout.startswith("none")
+    assert fresh.cli("db", "current").stdout.startswith("none")
 
 
 def test_archived_body_is_gzip(harness: Harness) -> None:

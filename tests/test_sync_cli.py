@@ -46,19 +46,19 @@ def runs(h: Harness) -> list[tuple[Any, ...]]:
     )
 
 
-def test_first_sync_loads_the_documented_catalog(harness: Harness) -> None:
-    result = harness.sync()
+def test_first_sync_loads_the_documented_catalog(fresh: Harness) -> None:
+    result = fresh.sync()
     assert result.stdout.strip() == (
         "sync ok (run 1): 22 models seen, 22 added, 0 updated, 0 removed, 0 restored,"
         " 0 price changes"
     )
-    assert runs(harness) == [(1, "success", "cli", 22, 22, 0, 0, 0)]
-    veo = harness.rows(
+    assert runs(fresh) == [(1, "success", "cli", 22, 22, 0, 0, 0)]
+    veo = fresh.rows(
         "SELECT name, label, type, provider, base_cost, has_audio, removed_at FROM models"
         " WHERE name = 'veo-3.1'"
     )
     assert veo == [("veo-3.1", "Veo 3.1", "video", "google", 32.0, True, None)]
-    assert harness.rows(
+    assert fresh.rows(
         "SELECT c.name, c.position, c.value FROM capabilities c JOIN models m ON m.id = c.model_id"
         " WHERE m.name = 'veo-3.1' AND c.name IN ('supported_durations', 'default_aspect_ratio',"
         " 'max_images') ORDER BY c.name, c.position"
@@ -69,24 +69,24 @@ def test_first_sync_loads_the_documented_catalog(harness: Harness) -> None:
         ("supported_durations", 1, "6"),
         ("supported_durations", 2, "8"),
     ]
-    assert harness.rows(
+    assert fresh.rows(
         "SELECT t.name FROM model_tags mt JOIN tags t ON t.id = mt.tag_id"
         " JOIN models m ON m.id = mt.model_id WHERE m.name = 'veo-3.1-lite'"
     ) == [("new",)]
-    assert harness.rows("SELECT count(*) FROM cost_history WHERE valid_to IS NULL") == [(22,)]
-    assert harness.rows("SELECT DISTINCT kind FROM catalog_changes") == [("added",)]
+    assert fresh.rows("SELECT count(*) FROM cost_history WHERE valid_to IS NULL") == [(22,)]
+    assert fresh.rows("SELECT DISTINCT kind FROM catalog_changes") == [("added",)]
     # one observation time for everything the run wrote, between start and finish
-    ((started, finished, observed),) = harness.rows(
+    ((started, finished, observed),) = fresh.rows(
         "SELECT started_at, finished_at, observed_at FROM sync_runs"
     )
-    stamps = harness.rows(
+    stamps = fresh.rows(
         "SELECT DISTINCT valid_from FROM cost_history UNION SELECT DISTINCT changed_at"
         " FROM catalog_changes UNION SELECT DISTINCT first_seen_at FROM models"
     )
     assert len(stamps) == 1
     assert str(started) <= str(stamps[0][0]) <= str(finished)
     assert str(observed) == str(stamps[0][0])
-    if harness.db_url.startswith("sqlite"):  # SQLAlchemy's DateTime text, so string compares work
+    if fresh.db_url.startswith("sqlite"):  # SQLAlchemy's DateTime text, so string compares work
         assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{6})?", stamps[0][0])
 
 
@@ -522,15 +522,15 @@ def test_history_never_moves_backwards(harness: Harness) -> None:
     assert harness.snapshot() == before
 
 
-def test_db_upgrade_and_current(harness: Harness) -> None:
-    result = harness.cli("db", "current")
+def test_db_upgrade_and_current(fresh: Harness) -> None:
+    result = fresh.cli("db", "current")
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("none")
-    result = harness.cli("db", "upgrade")
+    result = fresh.cli("db", "upgrade")
     assert result.exit_code == 0, result.output
     assert f"upgraded empty -> {HEAD_REVISION}" in result.stdout
-    assert harness.cli("db", "current").stdout.strip() == f"{HEAD_REVISION} (head)"
-    assert f"already at revision {HEAD_REVISION}" in harness.cli("db", "upgrade").stdout
+    assert fresh.cli("db", "current").stdout.strip() == f"{HEAD_REVISION} (head)"
+    assert f"already at revision {HEAD_REVISION}" in fresh.cli("db", "upgrade").stdout
 
 
 def test_db_commands_need_no_api_key(harness: Harness) -> None:

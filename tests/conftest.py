@@ -52,6 +52,20 @@ def catalog(*models: dict[str, Any]) -> dict[str, Any]:
     return {"models": list(models), "count": len(models)}
 
 
+@pytest.fixture(autouse=True)
+def no_real_backoff(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Retries (the API's and the webhook's) take their configured attempts but no
+    time: stamina's testing mode. Tests check the waits the code decides (its log
+    lines), not the clock; those marked `slow` wait for real."""
+    import stamina
+
+    if request.node.get_closest_marker("slow"):
+        yield
+        return
+    with stamina.set_testing(True, attempts=1000, cap=True):
+        yield
+
+
 @pytest.fixture(scope="session")
 def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
     made = Templates(tmp_path_factory.mktemp("templates"))

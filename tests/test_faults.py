@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import math
+import re
 import os
 import resource
 import sqlite3
@@ -54,24 +55,24 @@ def secret_free(h: Harness, *texts: str) -> None:
 
 
 def test_a_body_that_drips_fails_after_the_timeout_and_frees_the_lock(harness: Harness) -> None:
-    harness.settings["api"] = {"timeout_seconds": 1, "max_retries": 1}
+    harness.settings["api"] = {"timeout_seconds": 0.4, "max_retries": 1}
     harness.sync()
     before = harness.snapshot()
-    harness.api.drip_next(0.2, times=2)  # the whole catalog would take ~30 minutes
+    harness.api.drip_next(0.1, times=2)  # the whole catalog would take ~30 minutes
     started = time.monotonic()
     result = harness.sync(expect=1)
     took = time.monotonic() - started
     assert "after 2 attempt(s)" in result.stderr
-    assert "within api.timeout_seconds (1 s)" in result.stderr
-    assert took < 6, took  # two attempts of ~1 s each, not half an hour
+    assert "within api.timeout_seconds (0.4 s)" in result.stderr
+    assert took < 6, took  # two attempts of ~0.4 s each, not half an hour
     assert harness.snapshot() == before
     harness.sync()  # the lock was released; the next run applies
     assert harness.api.request_count == 4
 
 
 def test_a_dripping_first_attempt_is_retried_and_the_second_applies(harness: Harness) -> None:
-    harness.settings["api"] = {"timeout_seconds": 1, "max_retries": 1}
-    harness.api.drip_next(0.3)
+    harness.settings["api"] = {"timeout_seconds": 0.4, "max_retries": 1}
+    harness.api.drip_next(0.15)
     result = harness.sync()
     assert "22 added" in result.stdout
     assert harness.api.request_count == 2
@@ -79,7 +80,7 @@ def test_a_dripping_first_attempt_is_retried_and_the_second_applies(harness: Har
 
 def test_dripping_headers_are_bounded_too(harness: Harness) -> None:
     """A response stalled before its headers ends at the deadline as well."""
-    harness.settings["api"] = {"timeout_seconds": 1, "max_retries": 0}
+    harness.settings["api"] = {"timeout_seconds": 0.4, "max_retries": 0}
     harness.api.fail_next(200, delay=30)
     started = time.monotonic()
     result = harness.sync(expect=1)
@@ -163,7 +164,9 @@ def test_a_webhook_url_is_never_printed(harness: Harness) -> None:
 # --- rate limits as Hoox documents them ------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_429_with_only_x_ratelimit_reset_waits_for_the_reset(harness: Harness) -> None:
+    """The real wait, once (the default run checks the decision, below)."""
     harness.settings["api"] = {"retry_after_max_seconds": 10}
     reset = math.ceil(time.time()) + 2
     harness.api.fail_next(429, headers={"X-RateLimit-Reset": str(reset)})
@@ -172,6 +175,20 @@ def test_a_429_with_only_x_ratelimit_reset_waits_for_the_reset(harness: Harness)
     _, second = harness.api.requests
     assert second.at >= reset - 0.05, (second.at, reset)  # not a short backoff
     assert "(X-RateLimit-Reset)" in result.stderr
+
+
+def test_a_429_with_only_x_ratelimit_reset_is_told_to_wait_until_the_reset(
+    harness: Harness,
+) -> None:
+    harness.settings["api"] = {"retry_after_max_seconds": 120}
+    reset = math.ceil(time.time()) + 90
+    harness.api.fail_next(429, headers={"X-RateLimit-Reset": str(reset)})
+    result = harness.cli("-v", "sync")
+    assert result.exit_code == 0, result.stderr
+    waited = re.search(r"retrying in ([\d.]+) s \(X-RateLimit-Reset\)", result.stderr)
+    assert waited is not None, result.stderr
+    assert 85 <= float(waited.group(1)) <= 91  # the reset, not a short backoff
+    assert harness.api.request_count == 2
 
 
 def test_x_ratelimit_reset_is_capped_like_retry_after(harness: Harness) -> None:
@@ -184,6 +201,7 @@ def test_x_ratelimit_reset_is_capped_like_retry_after(harness: Harness) -> None:
     assert "capped by api.retry_after_max_seconds" in result.stderr
 
 
+@pytest.mark.slow
 def test_the_fakes_rate_limit_is_waited_out(harness: Harness) -> None:
     """The fake's own limit: 429 with X-RateLimit-* headers and no Retry-After."""
     harness.settings["api"] = {"retry_after_max_seconds": 5}
@@ -192,6 +210,19 @@ def test_the_fakes_rate_limit_is_waited_out(harness: Harness) -> None:
     result = harness.sync()  # within the same window: 429, then waits for the reset
     assert "22 models seen" in result.stdout
     assert harness.api.requests[-1].at - harness.api.requests[0].at >= 0.9
+
+
+def test_the_fakes_rate_limit_is_read_from_its_headers(harness: Harness) -> None:
+    """The fake's own limit: 429 with X-RateLimit-* headers and no Retry-After."""
+    harness.settings["api"] = {"retry_after_max_seconds": 300, "max_retries": 1}
+    harness.api.limit_rate(1, window_seconds=60)
+    harness.sync()
+    result = harness.cli("-v", "sync")  # within the same window: 429 until the reset
+    assert result.exit_code == 1
+    waited = re.search(r"retrying in ([\d.]+) s \(X-RateLimit-Reset\)", result.stderr)
+    assert waited is not None, result.stderr
+    assert 50 <= float(waited.group(1)) <= 61
+    assert "failed after 2 attempt(s): HTTP 429" in result.stderr
 
 
 # --- JSON is text on SQLite --------------------------------------------------------------

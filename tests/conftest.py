@@ -292,3 +292,13 @@ def priced_history(harness: Harness) -> Harness:
     """The harness, its database holding the six runs with details and pricing on."""
     build_history(harness.api, harness.db_url, priced=True)
     return harness
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The property tests (the longest, several seconds each) first, so that
+    pytest-xdist's workers do not end the run waiting on one of them."""
+
+    def is_property_test(item: pytest.Item) -> bool:
+        return getattr(getattr(item, "obj", None), "is_hypothesis_test", False)
+
+    items.sort(key=lambda item: not is_property_test(item))

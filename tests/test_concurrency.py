@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 
-import pytest
 from conftest import Harness
 from invariants import check_invariants
 
@@ -22,7 +21,6 @@ def start_sync(h: Harness) -> subprocess.Popen[str]:
     )
 
 
-@pytest.mark.slow
 def test_two_syncs_at_once_one_applies_the_other_exits_4(harness: Harness) -> None:
     harness.api.hold()
     first = start_sync(harness)
@@ -42,7 +40,6 @@ def test_two_syncs_at_once_one_applies_the_other_exits_4(harness: Harness) -> No
     assert harness.rows("SELECT status FROM sync_runs") == [("success",)]
 
 
-@pytest.mark.slow
 def test_a_killed_run_leaves_no_lock_and_no_half_applied_state(harness: Harness) -> None:
     harness.sync()
     before = harness.snapshot()

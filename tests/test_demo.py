@@ -1,4 +1,5 @@
-"""The newcomer's first command, as a real process in an empty directory."""
+"""The newcomer's first command in an empty directory: in-process, and (slow) as
+the real process, twice."""
 
 from __future__ import annotations
 
@@ -11,8 +12,23 @@ from pathlib import Path
 import pytest
 
 
+def test_demo_runs_end_to_end_without_a_key_or_network(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from catalog_sync.cli import cli
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("HOOX_API_KEY", raising=False)
+    monkeypatch.delenv("CATALOG_SYNC_CONFIG", raising=False)
+    result = CliRunner().invoke(cli, ["demo"], env={"COLUMNS": "120"})
+    assert result.exit_code == 0, result.output
+    check_demo(tmp_path, result.stdout)
+
+
 @pytest.mark.slow
-def test_demo_runs_end_to_end_without_a_key_or_network(tmp_path: Path) -> None:
+def test_the_demo_process_runs_twice_in_the_same_directory(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("HOOX_API_KEY", "CATALOG_SYNC_CONFIG")}
     for _ in range(2):  # the demo recreates its own file each time
         result = subprocess.run(
@@ -24,7 +40,10 @@ def test_demo_runs_end_to_end_without_a_key_or_network(tmp_path: Path) -> None:
             timeout=120,
         )
         assert result.returncode == 0, result.stderr
-    out = result.stdout
+    check_demo(tmp_path, result.stdout)
+
+
+def check_demo(tmp_path: Path, out: str) -> None:
     assert "catalog-1.json: sync ok (run 1): 22 models seen, 22 added" in out
     assert "Price changes" in out
     for name in ("veo-3.1-lite", "seedance-2.0", "veo-3.1", "kling-pro", "z-image-turbo"):

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import gzip
 import math
-import re
 import os
+import re
 import resource
 import sqlite3
 import subprocess

@@ -96,7 +96,6 @@ def scheduler_process(h: Harness, *args: str) -> CliProcess:
     return CliProcess(["--config", str(h.config_path), "schedule", *args], env=h.env())
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("stop_with", [signal.SIGTERM, signal.SIGINT])
 def test_run_now_then_stop_with_a_signal(harness: Harness, stop_with: signal.Signals) -> None:
     process = scheduler_process(harness, "--run-now")
@@ -111,7 +110,6 @@ def test_run_now_then_stop_with_a_signal(harness: Harness, stop_with: signal.Sig
     assert harness.rows("SELECT status, trigger FROM sync_runs") == [("success", "schedule")]
 
 
-@pytest.mark.slow
 def test_a_failing_api_does_not_kill_the_scheduler(harness: Harness) -> None:
     harness.settings = {"api": {"max_retries": 0}, "schedule": {"run_on_start": True}}
     harness.api.fail_next(500, times=100)
@@ -122,3 +120,21 @@ def test_a_failing_api_does_not_kill_the_scheduler(harness: Harness) -> None:
     process.proc.send_signal(signal.SIGTERM)
     assert process.finish() == 0
     assert harness.rows("SELECT status, trigger FROM sync_runs") == [("failed", "schedule")]
+
+
+@pytest.mark.slow
+def test_a_real_cron_minute(harness: Harness) -> None:
+    """The real clock, once: every minute, no --run-now: the first run comes at the
+    next minute boundary (the default run checks the triggers with given times)."""
+    if not harness.db_url.startswith("sqlite"):
+        pytest.skip("the clock is the scheduler's; one backend is enough for a minute's wait")
+    harness.settings = {"schedule": {"cron": "* * * * *", "timezone": "UTC", "jitter_seconds": 0}}
+    process = scheduler_process(harness)
+    started = process.wait_for_line("scheduler started")
+    first = dt.datetime.fromisoformat(started.rsplit("first run at ", 1)[1].strip())
+    assert first.second == 0 and first.microsecond == 0
+    process.wait_for_line("finished: sync ok", timeout=90)
+    assert dt.datetime.now(dt.UTC) >= first
+    process.proc.send_signal(signal.SIGTERM)
+    assert process.finish() == 0
+    assert harness.rows("SELECT status, trigger FROM sync_runs") == [("success", "schedule")]

@@ -63,8 +63,10 @@ class FakeHooxApi:
         self._stopping = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler_for(self))
         self._server.daemon_threads = True
+        # stop() waits for the serving loop to see the request: at most one poll
+        # interval (0.05 s cost every test using the fake about 50 ms; 0.01 s, 13 ms)
         self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
         )
 
     # -- lifecycle -------------------------------------------------------

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Iterator
 
 from catalog_sync.redact import RedactingFilter, Redactor
+from catalog_sync.shown import visible
 
 current_run_id: contextvars.ContextVar[int | None] = contextvars.ContextVar(
     "current_run_id", default=None
@@ -38,7 +39,7 @@ class _TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         run_id = getattr(record, "run_id", None)
         record.run = f" [run {run_id}]" if run_id is not None else ""
-        return super().format(record)
+        return visible(super().format(record))  # a terminal's: no control from the API
 
 
 class _JsonFormatter(logging.Formatter):

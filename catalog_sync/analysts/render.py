@@ -82,7 +82,14 @@ def print_table(
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
+    from catalog_sync.shown import as_text
+
+    table = Table(
+        title=as_text(title) if title else None,
+        title_justify="left",
+        show_edge=False,
+        pad_edge=False,
+    )
     for column in columns:
         numeric = (
             bool(rows)
@@ -93,20 +100,21 @@ def print_table(
             )
             and any(r.get(column) is not None for r in rows)
         )
-        table.add_column(column, justify="right" if numeric else "left", overflow="fold")
-    for row in rows:
-        table.add_row(*(cell_text(row.get(c)) for c in columns))
+        table.add_column(as_text(column), justify="right" if numeric else "left", overflow="fold")
+    for row in rows:  # text, never markup; controls made visible (catalog_sync.shown)
+        table.add_row(*(as_text(cell_text(row.get(c))) for c in columns))
     stream = out or sys.stdout
     # On a terminal, fit its width; in a pipe or a file, never fold a cell.
     width = None if stream.isatty() else 10_000
     console = Console(file=stream, width=width, highlight=False, soft_wrap=False)
     console.print(table)
     if not rows:
-        console.print("(no rows)")
+        console.print("(no rows)", markup=False)
 
 
 def describe_changes(changes: ChangeSet) -> list[str]:
-    """One line per change a run would make, for `--dry-run`."""
+    """One line per change a run would make, for `--dry-run` (API text as it is:
+    the caller makes it visible for a terminal)."""
     lines = [
         f"+ added {item.name} ({item.type or '?'}, {item.provider or '?'}): "
         f"base_cost {item.base_cost:g}"

@@ -29,6 +29,7 @@ from catalog_sync.config import Config, load_config
 from catalog_sync.errors import CatalogSyncError, StoreError, first_line
 from catalog_sync.logs import configure_logging
 from catalog_sync.redact import Redactor
+from catalog_sync.shown import visible
 
 if TYPE_CHECKING:
     from rich.progress import TaskID
@@ -90,7 +91,7 @@ def _report(exc: BaseException, redactor: Redactor, *, debug: bool, prefix: str 
     if debug:
         sys.stderr.write(redactor("".join(traceback.format_exception(exc))))
     message = " ".join(str(exc).split()) or type(exc).__name__
-    click.echo(redactor(f"error: {prefix}{message}"), err=True)
+    click.echo(visible(redactor(f"error: {prefix}{message}")), err=True)
 
 
 def env_secrets(environ: Mapping[str, str]) -> list[str]:
@@ -215,7 +216,7 @@ def echo_preview(changesets: Sequence[ChangeSet]) -> None:
 
     for changes in changesets:
         for line in describe_changes(changes):
-            click.echo(line)
+            click.echo(visible(line))
         click.echo(summary_line(changes.counts(), head="dry run", tail="; nothing was written"))
 
 

@@ -15,6 +15,7 @@ from catalog_sync.cli import (
     format_option,
 )
 from catalog_sync.clock import utcnow
+from catalog_sync.shown import visible
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -90,7 +91,7 @@ def history(app: AppContext, model_name: str, output_format: str) -> None:
         return
     model = found["model"]
     state = "active" if model["removed_at"] is None else "removed"
-    click.echo(f"{model['name']} ({model['type']}, {model['provider']}, {state})")
+    click.echo(visible(f"{model['name']} ({model['type']}, {model['provider']}, {state})"))
     print_table(
         found["periods"],
         ["base_cost", "valid_from", "valid_to", "sync_run_id"],

@@ -22,6 +22,7 @@ from catalog_sync.cli import (
     policy_of,
 )
 from catalog_sync.config import Config, require_api_key, webhook_url
+from catalog_sync.shown import as_text, visible
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -60,7 +61,7 @@ def sync(app: AppContext, allow_mass_removal: bool, dry_run: bool) -> None:
         result = _sync_once(
             config, engine, api_key, webhook, trigger="cli", allow_mass_removal=allow_mass_removal
         )
-    click.echo(result.summary())
+    click.echo(visible(result.summary()))
 
 
 def _sync_once(
@@ -180,7 +181,7 @@ def status(app: AppContext, max_age: str | None, output_format: str) -> None:
     if output_format == "json":
         click.echo(json.dumps(result.as_dict(), indent=2))
     else:
-        click.echo(render_text(result))
+        click.echo(visible(render_text(result)))
     if not result.healthy:
         sys.exit(1)
 
@@ -218,7 +219,10 @@ def demo(db_path: Path) -> None:
 
     console = Console()
     engine = run_demo(
-        db_path, say=lambda line: console.print(line, soft_wrap=True, highlight=False)
+        db_path,
+        say=lambda line: console.print(
+            visible(line), soft_wrap=True, highlight=False, markup=False
+        ),
     )
     try:
         table = Table(title="Price changes (base_cost, credits)")
@@ -229,8 +233,8 @@ def demo(db_path: Path) -> None:
             old, new = float(row["old_value"]), float(row["new_value"])
             pct = f"{(new - old) / old:+.0%}" if old else "n/a"
             table.add_row(
-                row["name"],
-                row["provider"] or "",
+                as_text(row["name"]),
+                as_text(row["provider"] or ""),
                 f"{old:g}",
                 f"{new:g}",
                 pct,
@@ -242,7 +246,12 @@ def demo(db_path: Path) -> None:
         for column in ("run", "model", "kind", "field"):
             others.add_column(column)
         for row in other_changes(engine):
-            others.add_row(str(row["sync_run_id"]), row["name"], row["kind"], row["field"] or "")
+            others.add_row(
+                str(row["sync_run_id"]),
+                as_text(row["name"]),
+                row["kind"],
+                as_text(row["field"] or ""),
+            )
         console.print(others)
         points = Table(title="Price point changes (cost of one generation, credits)")
         for column in ("model", "point", "old", "new", "change", "changed at (UTC)"):
@@ -250,8 +259,8 @@ def demo(db_path: Path) -> None:
             points.add_column(column, justify="right" if numeric else "left")
         for row in point_changes(engine):
             points.add_row(
-                row["model"],
-                point_label(row["params"]),
+                as_text(row["model"]),
+                as_text(point_label(row["params"])),
                 f"{row['old_cost']:g}",
                 f"{row['new_cost']:g}",
                 f"{row['pct_change']:+g}%" if row["pct_change"] is not None else "n/a",

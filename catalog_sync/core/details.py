@@ -10,14 +10,13 @@ import itertools
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from catalog_sync.core.storable import may_hold_unstorable, repaired
 from catalog_sync.core.values import canonical_json
 
 SCALARS = (str, int, float, bool)
-MAX_KEY_LENGTH = 255  # model_settings.key
-MAX_TYPE_LENGTH = 64  # model_settings.type
 MAX_RANGE_VALUES = 1000  # a duration minimum..maximum wider than this is not a price grid
 
 
@@ -56,6 +55,8 @@ class Details:
     raw: dict[str, Any]
     settings: tuple[Setting, ...]
     input_schema: dict[str, Any]
+    # Fields where a NUL or a lone surrogate was replaced by U+FFFD, to warn about.
+    repaired: tuple[str, ...] = ()
 
 
 def parse_details(body: bytes, name: str) -> Details:
@@ -66,6 +67,10 @@ def parse_details(body: bytes, name: str) -> Details:
         raise DetailFailure(f"details of {name!r}: not valid JSON: {exc}") from exc
     except RecursionError as exc:
         raise DetailFailure(f"details of {name!r}: nested too deeply") from exc
+    if may_hold_unstorable(body):
+        document, paths = repaired(document)
+        if paths:
+            return replace(details_from(document, name), repaired=tuple(paths))
     return details_from(document, name)
 
 
@@ -86,11 +91,6 @@ def details_from(document: Any, name: str) -> Details:
         key, kind = item["key"], item.get("type") if isinstance(item.get("type"), str) else None
         if key in keys:
             raise DetailFailure(f"{where}: settings[{index}]: key {key!r} appears twice")
-        if len(key) > MAX_KEY_LENGTH or (kind is not None and len(kind) > MAX_TYPE_LENGTH):
-            raise DetailFailure(
-                f"{where}: settings[{index}]: a key over {MAX_KEY_LENGTH} characters"
-                f" or a type over {MAX_TYPE_LENGTH}"
-            )
         keys.add(key)
         options = item.get("options")
         settings.append(
@@ -266,6 +266,7 @@ def quote_body(name: str, params: Mapping[str, Any]) -> dict[str, Any]:
 class Quote:
     cost: float  # cost_per_generation
     normalized: dict[str, Any] | None  # the inputs the engine coerced, if any
+    repaired: tuple[str, ...] = ()  # fields where U+FFFD replaced a NUL or lone surrogate
 
 
 def parse_quote(body: bytes, name: str) -> Quote:
@@ -277,6 +278,9 @@ def parse_quote(body: bytes, name: str) -> Quote:
         raise DetailFailure(f"{where}: not valid JSON: {exc}") from exc
     if not isinstance(document, dict):
         raise DetailFailure(f"{where}: not a JSON object")
+    paths: list[str] = []
+    if may_hold_unstorable(body):
+        document, paths = repaired(document)
     if document.get("model") != name:
         raise DetailFailure(f"{where}: the answer names another model ({document.get('model')!r})")
     cost: Any = document.get("cost_per_generation")
@@ -290,7 +294,9 @@ def parse_quote(body: bytes, name: str) -> Quote:
             f"{where}: cost_per_generation must be a non-negative number, got {shown}"
         )
     normalized = document.get("normalized")
-    return Quote(value, normalized if isinstance(normalized, dict) and normalized else None)
+    return Quote(
+        value, normalized if isinstance(normalized, dict) and normalized else None, tuple(paths)
+    )
 
 
 # --- what changed in the details --------------------------------------------------

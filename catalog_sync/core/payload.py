@@ -10,10 +10,11 @@ import hashlib
 import json
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, NamedTuple, NoReturn, TypeGuard
 
 from catalog_sync.core.scan import NonFinite, scan_document
+from catalog_sync.core.storable import may_hold_unstorable, repaired
 from catalog_sync.errors import PayloadError
 
 # Item fields with a meaning of their own; everything else is kept as-is in raw.
@@ -66,6 +67,9 @@ class CatalogItem(NamedTuple):
 @dataclass(frozen=True)
 class Catalog:
     items: tuple[CatalogItem, ...]
+    # Where a NUL or a lone surrogate was replaced by U+FFFD ("models[3] ('x'):
+    # field 'label'"), for the caller to warn about.
+    repaired: tuple[str, ...] = ()
 
 
 def parse_catalog(body: bytes | str) -> Catalog:
@@ -79,10 +83,40 @@ def parse_catalog(body: bytes | str) -> Catalog:
         raise PayloadError(f"response body is not valid JSON: {exc}") from exc
     except RecursionError as exc:
         raise PayloadError("response body is nested too deeply to be a catalog") from exc
-    document, item_texts = scanned
+    document, texts = scanned
+    item_texts: list[str | None] | None = None if texts is None else list(texts)
     if NonFinite.created != constants_before:
         _reject_non_finite(document)
-    return catalog_from_document(document, item_texts)
+    repairs: list[str] = []
+    if may_hold_unstorable(body):
+        document, repairs = _repair_document(document, item_texts)
+    catalog = catalog_from_document(document, item_texts)
+    return replace(catalog, repaired=tuple(repairs)) if repairs else catalog
+
+
+def _repair_document(document: Any, item_texts: list[str | None] | None) -> tuple[Any, list[str]]:
+    """The document with every NUL and lone surrogate replaced (storable.repaired),
+    and where; a repaired item's text as received is dropped (it is serialised
+    again from the repaired values, so that what is stored and hashed is those)."""
+    if not isinstance(document, dict):
+        return document, []
+    notes: list[str] = []
+    models = document.get("models")
+    if isinstance(models, list):
+        models = list(models)
+        for index, item in enumerate(models):
+            new, paths = repaired(item)
+            if not paths:
+                continue
+            models[index] = new
+            if item_texts is not None:
+                item_texts[index] = None
+            name = new.get("name") if isinstance(new, dict) else None
+            label = _where(index, name if isinstance(name, str) else None)
+            notes.extend(f"{label}: field '{path}'" if path else label for path in paths)
+    rest, paths = repaired({k: v for k, v in document.items() if k != "models"})
+    notes.extend(f"response field '{path}'" for path in paths)
+    return {**rest, "models": models}, notes
 
 
 def _reject_non_finite(document: Any) -> None:
@@ -122,7 +156,7 @@ def _non_finite_path(value: Any, path: str = "") -> tuple[str, NonFinite] | None
     return None
 
 
-def catalog_from_document(document: Any, item_texts: Sequence[str] | None = None) -> Catalog:
+def catalog_from_document(document: Any, item_texts: Sequence[str | None] | None = None) -> Catalog:
     """Validate a parsed body; `item_texts`, when known, is each item's JSON text."""
     if not isinstance(document, dict):
         raise PayloadError(f"response is not a JSON object but {_json_type(document)}")

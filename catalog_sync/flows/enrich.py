@@ -29,6 +29,7 @@ from catalog_sync.core.details import (
 from catalog_sync.core.diff import ChangeSet
 from catalog_sync.core.plan import details_due, quotes_due
 from catalog_sync.errors import AuthFailed, FetchError
+from catalog_sync.flows.repairs import REPAIRED
 from catalog_sync.hoox.source import HooxSource
 from catalog_sync.storage import details as stored
 from catalog_sync.storage.details import RunDetails
@@ -134,7 +135,10 @@ def gather(
 
 def _details(enrich: Enrich, name: str) -> Details | str:
     try:
-        return parse_details(enrich.source.model(name), name)
+        details = parse_details(enrich.source.model(name), name)
+        for field in details.repaired:
+            log.warning("details of %s: field '%s': %s", name, field, REPAIRED)
+        return details
     except AuthFailed:
         raise
     except (FetchError, DetailFailure) as exc:
@@ -145,6 +149,8 @@ def _details(enrich: Enrich, name: str) -> Details | str:
 def _quote(enrich: Enrich, name: str, params: dict[str, Any]) -> float | str:
     try:
         quote = parse_quote(enrich.source.quote(quote_body(name, params)), name)
+        for field in quote.repaired:
+            log.warning("quote of %s: field '%s': %s", name, field, REPAIRED)
         if quote.normalized:
             log.info(
                 "quote of %s %s: the engine normalized %s",

@@ -12,6 +12,7 @@ from catalog_sync.core.diff import ChangeSet, PreviousModel, diff_catalog, state
 from catalog_sync.core.guards import Policy, check_mass_removal
 from catalog_sync.core.payload import CatalogItem, parse_catalog
 from catalog_sync.errors import UsageError
+from catalog_sync.flows.repairs import warn_repaired
 from catalog_sync.storage import migrate, state
 from catalog_sync.storage.engine import sqlite_path
 
@@ -26,6 +27,8 @@ def preview(engine: Engine, bodies: Sequence[bytes], policy: Policy) -> list[Cha
     """Validate and diff each body in turn, starting from the stored state, each
     against the state the previous one would leave; write nothing at all."""
     catalogs = [parse_catalog(body) for body in bodies]
+    for catalog in catalogs:
+        warn_repaired(catalog)
     previous: dict[str, PreviousModel] = {}
     items: dict[str, CatalogItem] = {}
     if has_schema(engine):

@@ -29,6 +29,7 @@ from catalog_sync.errors import RunFailed
 from catalog_sync.flows import recording
 from catalog_sync.flows.enrich import Enrich, gather
 from catalog_sync.flows.notify import notify_run
+from catalog_sync.flows.repairs import warn_repaired
 from catalog_sync.logs import run_context
 from catalog_sync.storage import migrate, runs, state
 from catalog_sync.storage import payloads as archive
@@ -174,6 +175,7 @@ def receive(
                 if stored is not None:
                     archive.store_body(session, sha, body, stored.result(), seen_at=clock())
                 runs.link_payload(session, run_id, sha)
+    warn_repaired(catalog)
     log.info(
         "payload %s: %d bytes, %d models, validated in %.2f s",
         sha[:12],

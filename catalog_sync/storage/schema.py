@@ -145,10 +145,10 @@ class Model(Base):
     __tablename__ = "models"
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
-    name: Mapped[str] = mapped_column(String(255), unique=True)
+    name: Mapped[str] = mapped_column(Text, unique=True)
     label: Mapped[str | None] = mapped_column(Text)
-    type: Mapped[str | None] = mapped_column(String(64))
-    provider: Mapped[str | None] = mapped_column(String(64))
+    type: Mapped[str | None] = mapped_column(Text)
+    provider: Mapped[str | None] = mapped_column(Text)
     base_cost: Mapped[float] = mapped_column(Float)
     has_audio: Mapped[bool | None] = mapped_column(Boolean)
     # Declared JSON (NUMERIC affinity on SQLite) since 0001, which is harmless here:
@@ -174,7 +174,7 @@ class Capability(Base):
     model_id: Mapped[int] = mapped_column(
         ForeignKey("models.id", ondelete="CASCADE"), primary_key=True
     )
-    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    name: Mapped[str] = mapped_column(Text, primary_key=True)
     position: Mapped[int] = mapped_column(Integer, primary_key=True)
     value: Mapped[str | None] = mapped_column(Text)
 
@@ -189,7 +189,7 @@ class Tag(Base):
     __tablename__ = "tags"
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
-    name: Mapped[str] = mapped_column(String(255), unique=True)
+    name: Mapped[str] = mapped_column(Text, unique=True)
 
 
 class ModelTag(Base):
@@ -235,7 +235,7 @@ class CatalogChange(Base):
     model_id: Mapped[int] = mapped_column(ForeignKey("models.id", ondelete="CASCADE"))
     changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
     kind: Mapped[str] = mapped_column(String(16))
-    field: Mapped[str | None] = mapped_column(String(255))
+    field: Mapped[str | None] = mapped_column(Text)
     old_value: Mapped[Any] = mapped_column(JSONText(), nullable=True)
     new_value: Mapped[Any] = mapped_column(JSONText(), nullable=True)
 
@@ -270,8 +270,8 @@ class ModelSetting(Base):
     model_id: Mapped[int] = mapped_column(
         ForeignKey("models.id", ondelete="CASCADE"), primary_key=True
     )
-    key: Mapped[str] = mapped_column(String(255), primary_key=True)
-    type: Mapped[str | None] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    type: Mapped[str | None] = mapped_column(Text)
     label: Mapped[str | None] = mapped_column(Text)
     default_value: Mapped[Any] = mapped_column(JSONText(), nullable=True)
     affects_cost: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))

@@ -333,3 +333,7 @@ WHERE p.old_cost IS NOT NULL AND p.old_cost <> p.cost_per_generation;
 
 UPDATE alembic_version SET version_num='0008' WHERE alembic_version.version_num = '0007';
 
+-- Running upgrade 0008 -> 0009
+
+UPDATE alembic_version SET version_num='0009' WHERE alembic_version.version_num = '0008';
+

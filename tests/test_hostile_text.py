@@ -1,0 +1,169 @@
+"""Text from the API is data: never markup, never terminal control, stored the
+same on both backends (SPEC "Text from the API is data")."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import re
+import sqlite3
+
+import pytest
+from click.testing import Result
+from conftest import Harness, catalog, model
+
+# What must never reach a terminal raw: C0 but tab and newline, DEL, C1, the
+# bidi controls, lone surrogates.
+RAW_CONTROL = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
+
+MARKUP_NAME = "markup[/]model"
+ANSI_NAME = "ansi\x1b[2Jname"
+BIDI_NAME = "bidi\u202emodel"
+
+
+def hostile_catalog(cost: float = 1.0) -> dict[str, object]:
+    return catalog(
+        model(
+            MARKUP_NAME,
+            cost,
+            label="Veo 3 [beta] [bold red]loud[/bold red] [/]",
+            provider="acme [beta]",
+            tags=["[/]", "t\x1b[31mred"],
+            capabilities={"k\u202ey": "v\x9b31m", "default_duration": 5},
+        ),
+        model(
+            ANSI_NAME,
+            cost + 1,
+            label="clip\x1b]52;c;aGVsbG8=\x07board",
+            provider="osc\x1b]8;;http://127.0.0.1/x\x1b\\link\x1b]8;;\x1b\\",
+            type="video\x07\x08",
+        ),
+        model(BIDI_NAME, 3, label="price \u202e 04 \u2066iso\u2069", provider="c1\x9b2J"),
+        model("nul", 4, label="a\x00b", provider="p\ud800q", tags=["x\x00"]),
+    )
+
+
+def assert_terminal_safe(result: Result) -> None:
+    for stream, text in (("stdout", result.stdout), ("stderr", result.stderr)):
+        found = RAW_CONTROL.search(text)
+        assert found is None, (stream, repr(found.group()), text)
+
+
+def run(h: Harness, *args: str, expect: int = 0) -> Result:
+    result = h.cli(*args)
+    assert result.exit_code == expect, (result.exit_code, result.stdout, result.stderr)
+    assert_terminal_safe(result)
+    return result
+
+
+@pytest.fixture
+def hostile(harness: Harness) -> Harness:
+    harness.serve(hostile_catalog())
+    run(harness, "sync")
+    harness.serve(hostile_catalog(cost=1.5))
+    run(harness, "sync")
+    return harness
+
+
+def test_every_terminal_command_shows_the_text_as_it_is(hostile: Harness) -> None:
+    models = run(hostile, "models").stdout
+    assert MARKUP_NAME in models  # the brackets as they are, not a closing tag
+    assert "acme [beta]" in models
+    assert "ansi\\x1b[2Jname" in models  # ESC shown, not obeyed (nor stripped)
+    assert "bidi\\u202emodel" in models
+    assert "c1\\x9b2J" in models
+    history = run(hostile, "history", MARKUP_NAME).stdout
+    assert history.startswith(f"{MARKUP_NAME} (video, acme [beta], active)")
+    assert "1.5" in history
+    assert "ansi\\x1b[2Jname" in run(hostile, "history", ANSI_NAME).stdout
+    changes = run(hostile, "changes").stdout
+    assert MARKUP_NAME in changes and "bidi\\u202emodel" in changes
+    prices = run(hostile, "prices", "--as-of", "0d").stdout
+    assert MARKUP_NAME in prices and "acme [beta]" in prices
+    run(hostile, "points", MARKUP_NAME)
+    run(hostile, "status")
+    hostile.serve(hostile_catalog(cost=9))
+    dry = run(hostile, "sync", "--dry-run").stdout
+    assert f"~ {MARKUP_NAME}: base_cost 1.5 -> 9" in dry
+    assert "~ ansi\\x1b[2Jname: base_cost 2.5 -> 10" in dry
+
+
+def test_machine_formats_carry_the_text_exactly(hostile: Harness) -> None:
+    expected = {MARKUP_NAME, ANSI_NAME, BIDI_NAME, "nul"}
+    rows = json.loads(hostile.cli("models", "--format", "json").stdout)
+    assert {r["name"] for r in rows} == expected
+    by_name = {r["name"]: r for r in rows}
+    assert by_name[ANSI_NAME]["provider"] == "osc\x1b]8;;http://127.0.0.1/x\x1b\\link\x1b]8;;\x1b\\"
+    assert by_name["nul"]["provider"] == "p\ufffdq"
+    table = list(csv.DictReader(io.StringIO(hostile.cli("models", "--format", "csv").stdout)))
+    assert {r["name"] for r in table} == expected
+    assert {r["provider"] for r in table} >= {"acme [beta]", "c1\x9b2J"}
+    history = json.loads(hostile.cli("history", MARKUP_NAME, "--format", "json").stdout)
+    assert history["model"]["name"] == MARKUP_NAME
+
+
+def test_an_error_line_shows_the_item_and_field_and_no_control(harness: Harness) -> None:
+    harness.serve(catalog(model("bad\u202e[/]\x1b[2J", -1)))
+    result = run(harness, "sync", expect=1)
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("error: ")
+    assert "models[0]" in line and "base_cost" in line and "[/]" in line
+
+
+def test_nul_and_lone_surrogates_become_u_fffd_with_a_warning_and_stay_unchanged(
+    harness: Harness,
+) -> None:
+    harness.serve(hostile_catalog())
+    first = run(harness, "sync")
+    assert "models[3] ('nul'): field 'label': a NUL or a lone surrogate replaced by U+FFFD" in (
+        first.stderr
+    )
+    assert "models[3] ('nul'): field 'provider'" in first.stderr
+    assert "models[3] ('nul'): field 'tags[0]'" in first.stderr
+    assert harness.rows("SELECT label, provider FROM models WHERE name = 'nul'") == [
+        ("a\ufffdb", "p\ufffdq")
+    ]
+    changes = harness.rows("SELECT count(*) FROM catalog_changes")
+    again = run(harness, "sync")
+    assert "0 added, 0 updated" in again.stdout
+    assert harness.rows("SELECT count(*) FROM catalog_changes") == changes
+    (body,) = harness.rows("SELECT body FROM payloads")
+    received = gzip.decompress(body[0]) if bytes(body[0])[:2] == b"\x1f\x8b" else bytes(body[0])
+    assert b'"a\\u0000b"' in received and b'"p\\ud800q"' in received  # archived as received
+    if harness.db_url.startswith("sqlite"):
+        with sqlite3.connect(harness.db_url.removeprefix("sqlite:///")) as connection:
+            assert connection.execute(
+                "SELECT typeof(label), label FROM models WHERE name = 'nul'"
+            ).fetchall() == [("text", "a\ufffdb")]
+
+
+def test_values_of_10000_characters_are_stored_on_both_backends(harness: Harness) -> None:
+    long_text = "".join(chr(0x4E00 + (i * 7919) % 20000) for i in range(10_000))  # no repeats
+    name = "n" * 10_000  # names and tags are indexed: long, but compressible
+    harness.serve(
+        catalog(
+            model(
+                name,
+                1,
+                label=long_text,
+                provider="p" + long_text[:9_999],
+                type="t" + long_text[1:10_000],
+                tags=["g" * 10_000],
+                capabilities={"c" * 10_000: long_text},
+            )
+        )
+    )
+    run(harness, "sync")
+    rows = harness.rows(
+        "SELECT length(name), length(label), length(provider), length(type) FROM models"
+    )
+    assert rows == [(10_000, 10_000, 10_000, 10_000)]
+    assert harness.rows("SELECT length(name), length(value) FROM capabilities") == [
+        (10_000, 10_000)
+    ]
+    assert harness.rows("SELECT length(name) FROM tags") == [(10_000,)]
+    assert "0 updated" in run(harness, "sync").stdout

@@ -9,6 +9,7 @@ import io
 import json
 import re
 import sqlite3
+from pathlib import Path
 
 import pytest
 from click.testing import Result
@@ -167,3 +168,65 @@ def test_values_of_10000_characters_are_stored_on_both_backends(harness: Harness
     ]
     assert harness.rows("SELECT length(name) FROM tags") == [(10_000,)]
     assert "0 updated" in run(harness, "sync").stdout
+
+
+REPORT_NAMES = (
+    "<img src=x onerror=\"document.title='pwned-img'\">",
+    "</script><script>document.title='pwned-script'</script>",
+    "<b>bold</b><br>line",
+    "<a href=\"javascript:document.title='pwned-link'\">link</a>",
+    "$x^2$ math",
+)
+
+
+@pytest.mark.slow
+def test_a_report_of_hostile_names_is_inert_in_a_real_browser(
+    harness: Harness, tmp_path: Path
+) -> None:
+    """Rendered by headless Chromium: none of their elements, handlers or scripts
+    exist or run, the names show as text, and the charts still draw."""
+    from browser import rendered_dom
+
+    def served(step: float) -> dict[str, object]:
+        return catalog(
+            *(
+                model(name, 1 + index + step, provider=f"{name} provider")
+                for index, name in enumerate(REPORT_NAMES)
+            )
+        )
+
+    harness.serve(served(0))
+    run(harness, "sync")
+    harness.serve(served(0.5))
+    run(harness, "sync")
+    out = tmp_path / "report.html"
+    run(harness, "report", "--out", str(out))
+    dom = rendered_dom(out, tmp_path / "chromium")
+    assert re.search(r"<title>([^<]*)</title>", dom).group(1) == "Hoox catalog: price history"  # type: ignore[union-attr]
+    tags, attributes = elements_of(dom)
+    assert not tags & {"img", "b", "br", "a", "iframe"}, tags
+    assert not [a for a in attributes if a[0].startswith("on")]
+    links = {"href", "xlink:href", "src", "action", "formaction"}
+    assert not [a for a in attributes if a[0] in links and "javascript:" in a[1]]
+    assert sum(1 for tag in tags if tag == "script") <= 3  # plotly's and its charts' own
+    legend = re.findall(r'class="legendtext"[^>]*>(.*?)</text>', dom)
+    assert "&lt;b&gt;bold&lt;/b&gt;&lt;br&gt;line" in legend  # shown as the text it is
+    assert "$x^2$ math" in legend  # no MathJax
+    assert re.findall(r'<svg class="main-svg"', dom)
+    assert len(re.findall(r'class="js-line"', dom)) >= len(REPORT_NAMES)
+
+
+def elements_of(dom: str) -> tuple[set[str], list[tuple[str, str]]]:
+    """Every element name and every (attribute, value) in a DOM."""
+    from html.parser import HTMLParser
+
+    tags: set[str] = set()
+    attributes: list[tuple[str, str]] = []
+
+    class Collect(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            tags.add(tag)
+            attributes.extend((name, value or "") for name, value in attrs)
+
+    Collect().feed(dom)
+    return tags, attributes

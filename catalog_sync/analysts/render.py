@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import html
 import json
 import sys
 from collections.abc import Mapping, Sequence
@@ -110,6 +111,13 @@ def print_table(
     console.print(table)
     if not rows:
         console.print("(no rows)", markup=False)
+
+
+def plot_text(text: str) -> str:
+    """API text for plotly, which reads trace names, titles and hover text as its
+    own pseudo-HTML (`<b>`, `<br>`, `<a href>`): escaped, so that it shows as the
+    text it is (plotly turns the entities back into characters on the page)."""
+    return html.escape(text, quote=False)
 
 
 def describe_changes(changes: ChangeSet) -> list[str]:

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from catalog_sync.analysts.queries import list_changes
-from catalog_sync.analysts.render import cell_text
+from catalog_sync.analysts.render import cell_text, plot_text
 from catalog_sync.analysts.surface import surface_charts
 from catalog_sync.errors import UsageError
 from catalog_sync.storage.schema import CostPeriod, Model
@@ -79,7 +79,8 @@ def build_report(connection: Connection, *, now: dt.datetime, days: int = 30) ->
     return "\n".join(parts)
 
 
-_CONFIG = {"responsive": False, "displaylogo": False}
+# typesetMath off: a `$...$` in a model's name is text, never MathJax.
+_CONFIG = {"responsive": False, "displaylogo": False, "typesetMath": False}
 
 _HEAD = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -130,7 +131,9 @@ def _provider_chart(go: Any, periods: list[dict[str, Any]], now: dt.datetime) ->
             ys.append(round(statistics.fmean(live), 4) if live else None)
         xs.append(now)
         ys.append(ys[-1] if ys else None)
-        figure.add_trace(go.Scatter(x=xs, y=ys, name=provider, mode="lines", line_shape="hv"))
+        figure.add_trace(
+            go.Scatter(x=xs, y=ys, name=plot_text(provider), mode="lines", line_shape="hv")
+        )
     _layout(figure, "average base cost (credits)")
     return figure
 
@@ -150,7 +153,9 @@ def _model_chart(go: Any, periods: list[dict[str, Any]], now: dt.datetime) -> An
         points = [(r["valid_from"], r["valid_to"], r["base_cost"]) for r in changed[name]]
         xs, ys = _steps(points, now)
         figure.add_trace(
-            go.Scatter(x=xs, y=ys, name=name, mode="lines", line_shape="hv", connectgaps=False)
+            go.Scatter(
+                x=xs, y=ys, name=plot_text(name), mode="lines", line_shape="hv", connectgaps=False
+            )
         )
     _layout(figure, "base cost (credits)")
     return figure

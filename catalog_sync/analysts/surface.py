@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from catalog_sync.analysts.render import plot_text
 from catalog_sync.storage.schema import Model, PricePoint
 
 MAX_MODELS = 30
@@ -55,7 +56,9 @@ def _chart(go: Any, name: str, rows: list[Any]) -> Any:
     then_lines = _lines(row for row in rows if row.valid_from <= first < (row.valid_to or _END))
     for label, points in sorted(now_lines.items()):
         xs, ys = zip(*sorted(points), strict=True)
-        figure.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers", name=f"{label} (now)"))
+        figure.add_trace(
+            go.Scatter(x=xs, y=ys, mode="lines+markers", name=plot_text(f"{label} (now)"))
+        )
         if then_lines.get(label) and sorted(then_lines[label]) != sorted(points):
             old_x, old_y = zip(*sorted(then_lines[label]), strict=True)
             figure.add_trace(
@@ -64,13 +67,15 @@ def _chart(go: Any, name: str, rows: list[Any]) -> Any:
                     y=old_y,
                     mode="lines",
                     line={"dash": "dot"},
-                    name=f"{label} ({first:%Y-%m-%d})",
+                    name=plot_text(f"{label} ({first:%Y-%m-%d})"),
                 )
             )
     changed = _changes(rows)
     figure.update_layout(
-        title=f"{name}: cost per generation by duration"
-        + (f" ({changed} re-priced points)" if changed else ""),
+        title=plot_text(
+            f"{name}: cost per generation by duration"
+            + (f" ({changed} re-priced points)" if changed else "")
+        ),
         xaxis_title="duration (s)",
         yaxis_title="credits",
         width=900,

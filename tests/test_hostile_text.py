@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 from conftest import Harness, catalog, model
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 # What must never reach a terminal raw: C0 but tab and newline, DEL, C1, the
 # bidi controls, lone surrogates.
@@ -59,6 +61,13 @@ def run(h: Harness, *args: str, expect: int = 0) -> Result:
     assert result.exit_code == expect, (result.exit_code, result.stdout, result.stderr)
     assert_terminal_safe(result)
     return result
+
+
+def machine(h: Harness, *args: str) -> str:
+    """A machine format's stdout: the text exactly as stored, controls and all."""
+    result = h.cli(*args)
+    assert result.exit_code == 0, (result.stdout, result.stderr)
+    return result.stdout
 
 
 @pytest.fixture
@@ -230,3 +239,74 @@ def elements_of(dom: str) -> tuple[set[str], list[tuple[str, str]]]:
 
     Collect().feed(dom)
     return tags, attributes
+
+
+# --- any text at all ------------------------------------------------------------------
+
+ANY_CHAR = st.characters(exclude_categories=())  # all of Unicode: controls, surrogates too
+ANY_TEXT = st.text(ANY_CHAR, max_size=12)
+
+
+def stored_form(text: str) -> str:
+    return re.sub("[\x00\ud800-\udfff]", "\ufffd", text)
+
+
+def usable_name(text: str) -> bool:
+    return bool(text) and not stored_form(text).isspace()
+
+
+any_item = st.fixed_dictionaries(
+    {
+        "name": ANY_TEXT.filter(usable_name),
+        "label": ANY_TEXT,
+        "type": ANY_TEXT,
+        "provider": ANY_TEXT,
+        "tags": st.lists(ANY_TEXT, max_size=3, unique_by=stored_form),
+        "capabilities": st.dictionaries(ANY_TEXT, ANY_TEXT, max_size=2),
+    }
+)
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(items=st.lists(any_item, min_size=1, max_size=3, unique_by=lambda i: stored_form(i["name"])))
+def test_any_text_is_stored_shown_and_exported_as_it_is(
+    harness: Harness, tmp_path: Path, items: list[dict[str, object]]
+) -> None:
+    from databases import empty_tables
+
+    engine = harness.engine()
+    with engine.begin() as connection:
+        empty_tables(connection)
+    engine.dispose()
+    served = catalog(*(model(cost=float(i + 1), **item) for i, item in enumerate(items)))  # type: ignore[arg-type]
+    harness.serve(served)
+    run(harness, "sync")
+    names = [stored_form(str(item["name"])) for item in items]
+    for args in (
+        ("models",),
+        ("history", "--", names[0]),  # a name may begin with "-"
+        ("changes",),
+        ("prices", "--as-of", "0d"),
+        ("status",),
+        ("sync", "--dry-run"),
+    ):
+        run(harness, *args)
+    exported = {r["name"]: r for r in json.loads(machine(harness, "models", "--format", "json"))}
+    assert sorted(exported) == sorted(names)
+    for item in items:
+        row = exported[stored_form(str(item["name"]))]
+        assert row["provider"] == stored_form(str(item["provider"]))
+        assert row["type"] == stored_form(str(item["type"]))
+        tags: list[str] = item["tags"]  # type: ignore[assignment]
+        assert row["tags"] == ",".join(sorted(stored_form(t) for t in tags))
+    table = csv.DictReader(io.StringIO(machine(harness, "models", "--format", "csv")))
+    assert sorted(r["name"] for r in table) == sorted(names)
+    run(harness, "report", "--out", str(tmp_path / "report.html"))
+    changes = harness.rows("SELECT count(*) FROM catalog_changes")
+    again = run(harness, "sync")
+    assert ", 0 added, 0 updated, 0 removed" in again.stdout
+    assert harness.rows("SELECT count(*) FROM catalog_changes") == changes

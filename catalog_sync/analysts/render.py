@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import html
+import io
 import json
 import sys
 from collections.abc import Mapping, Sequence
@@ -53,11 +54,22 @@ def emit(
     if fmt == "json":
         stream.write(json.dumps([to_json(dict(r)) for r in rows], indent=2) + "\n")
     elif fmt == "csv":
-        writer = csv.writer(stream, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows([[_csv_cell(row.get(c)) for c in columns] for row in rows])
+        write_csv(stream, columns, [[_csv_cell(row.get(c)) for c in columns] for row in rows])
     else:
         print_table(rows, columns, title=title, out=stream)
+
+
+def write_csv(stream: TextIO, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """CSV with rows ended by "\n", and every field that holds a "\r" or a "\n"
+    quoted (the csv module quotes only the characters of its line terminator, so
+    rows are written with "\r\n" and end with "\n" instead)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    for row in [columns, *rows]:
+        writer.writerow(row)
+        stream.write(buffer.getvalue()[:-2] + "\n")
+        buffer.seek(0)
+        buffer.truncate()
 
 
 def _is_numeric(values: Sequence[Any]) -> bool:

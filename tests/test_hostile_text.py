@@ -95,6 +95,7 @@ def test_every_terminal_command_shows_the_text_as_it_is(hostile: Harness) -> Non
     prices = run(hostile, "prices", "--as-of", "0d").stdout
     assert MARKUP_NAME in prices and "acme [beta]" in prices
     run(hostile, "points", MARKUP_NAME)
+    assert "ansi\\x1b[2Jname" in run(hostile, "points", ANSI_NAME).stderr  # why none
     run(hostile, "status")
     hostile.serve(hostile_catalog(cost=9))
     dry = run(hostile, "sync", "--dry-run").stdout

@@ -191,7 +191,7 @@ def points(app: AppContext, model_name: str, as_of: str | None, output_format: s
     rows, note = _read(app, read)
     emit(rows, ["params", "cost_per_generation", "valid_from", "valid_to"], output_format)
     if note:
-        click.echo(note, err=True)
+        click.echo(visible(note), err=True)
 
 
 @cli.command()

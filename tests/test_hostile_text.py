@@ -311,3 +311,26 @@ def test_any_text_is_stored_shown_and_exported_as_it_is(
     again = run(harness, "sync")
     assert ", 0 added, 0 updated, 0 removed" in again.stdout
     assert harness.rows("SELECT count(*) FROM catalog_changes") == changes
+
+
+def test_surrogates_and_nuls_are_repaired_however_the_body_spells_them() -> None:
+    from catalog_sync.core.payload import parse_catalog
+
+    bodies = [
+        b'{"models": [{"name": "m", "base_cost": 1, "label": "x\xed\xa0\x80"}]}',  # raw UTF-8
+        '{"models": [{"name": "m", "base_cost": 1, "label": "x\\u0000"}]}'.encode("utf-16"),
+        b'{"models": [{"name": "m", "base_cost": 1, "label": "x\\uDFFF"}]}',
+    ]
+    for body in bodies:
+        (item,) = parse_catalog(body).items
+        assert item.label == "x\ufffd", body
+
+
+def test_keys_that_become_one_when_repaired_fail_naming_them() -> None:
+    from catalog_sync.core.payload import parse_catalog
+    from catalog_sync.errors import PayloadError
+
+    capabilities = b'{"a\\u0000": 1, "a\\ud800": 2}'
+    body = b'{"models": [{"name": "m", "base_cost": 1, "capabilities": ' + capabilities + b"}]}"
+    with pytest.raises(PayloadError, match="are one once repaired"):
+        parse_catalog(body)

@@ -34,7 +34,7 @@ def surface_charts(go: Any, connection: Connection, *, config: dict[str, Any]) -
     ).all()
     by_model: dict[str, list[Any]] = defaultdict(list)
     for row in rows:
-        if '"duration"' in row.params:
+        if _duration(json.loads(row.params)) is not None:
             by_model[row.name].append(row)
     ranked = sorted(by_model, key=lambda name: (-_changes(by_model[name]), name))
     return [
@@ -93,7 +93,19 @@ def _lines(rows: Any) -> dict[str, list[tuple[float, float]]]:
     lines: dict[str, list[tuple[float, float]]] = defaultdict(list)
     for row in rows:
         params = json.loads(row.params)
-        duration = params.pop("duration")
+        duration = _duration(params)
+        if duration is None:
+            continue
+        params.pop("duration")
         label = ", ".join(f"{k}={v}" for k, v in sorted(params.items())) or "default"
-        lines[label].append((float(duration), float(row.cost_per_generation)))
+        lines[label].append((duration, float(row.cost_per_generation)))
     return lines
+
+
+def _duration(params: Any) -> float | None:
+    """A point's duration in seconds, when it has a number for one (a setting may
+    be spelled "duration", or hold a duration such as "5s": not charted)."""
+    value = params.get("duration") if isinstance(params, dict) else None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return None

@@ -89,7 +89,7 @@ class CatalogSyncGroup(click.Group):
 
 def _report(exc: BaseException, redactor: Redactor, *, debug: bool, prefix: str = "") -> None:
     if debug:
-        sys.stderr.write(redactor("".join(traceback.format_exception(exc))))
+        sys.stderr.write(visible(redactor("".join(traceback.format_exception(exc)))))
     message = " ".join(str(exc).split()) or type(exc).__name__
     click.echo(visible(redactor(f"error: {prefix}{message}")), err=True)
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from catalog_sync.core.storable import may_hold_unstorable, repaired
+from catalog_sync.core.storable import KeysCollide, may_hold_unstorable, repaired
 from catalog_sync.core.values import canonical_json
 
 SCALARS = (str, int, float, bool)
@@ -68,7 +68,10 @@ def parse_details(body: bytes, name: str) -> Details:
     except RecursionError as exc:
         raise DetailFailure(f"details of {name!r}: nested too deeply") from exc
     if may_hold_unstorable(body):
-        document, paths = repaired(document)
+        try:
+            document, paths = repaired(document)
+        except (KeysCollide, RecursionError) as exc:
+            raise DetailFailure(f"details of {name!r}: {exc}") from exc
         if paths:
             return replace(details_from(document, name), repaired=tuple(paths))
     return details_from(document, name)
@@ -280,7 +283,10 @@ def parse_quote(body: bytes, name: str) -> Quote:
         raise DetailFailure(f"{where}: not a JSON object")
     paths: list[str] = []
     if may_hold_unstorable(body):
-        document, paths = repaired(document)
+        try:
+            document, paths = repaired(document)
+        except (KeysCollide, RecursionError) as exc:
+            raise DetailFailure(f"{where}: {exc}") from exc
     if document.get("model") != name:
         raise DetailFailure(f"{where}: the answer names another model ({document.get('model')!r})")
     cost: Any = document.get("cost_per_generation")

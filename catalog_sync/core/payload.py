@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Any, NamedTuple, NoReturn, TypeGuard
 
 from catalog_sync.core.scan import NonFinite, scan_document
-from catalog_sync.core.storable import may_hold_unstorable, repaired
+from catalog_sync.core.storable import KeysCollide, may_hold_unstorable, repaired
 from catalog_sync.errors import PayloadError
 
 # Item fields with a meaning of their own; everything else is kept as-is in raw.
@@ -89,7 +89,12 @@ def parse_catalog(body: bytes | str) -> Catalog:
         _reject_non_finite(document)
     repairs: list[str] = []
     if may_hold_unstorable(body):
-        document, repairs = _repair_document(document, item_texts)
+        try:
+            document, repairs = _repair_document(document, item_texts)
+        except KeysCollide as exc:
+            raise PayloadError(f"response: {exc}") from exc
+        except RecursionError as exc:
+            raise PayloadError("response body is nested too deeply to be a catalog") from exc
     catalog = catalog_from_document(document, item_texts)
     return replace(catalog, repaired=tuple(repairs)) if repairs else catalog
 

@@ -19,12 +19,25 @@ _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 # surrogate cannot be in valid UTF-8. A cheap look at the body decides whether
 # the parsed document needs the walk below at all.
 _ESCAPED = re.compile(rb"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
+# Python's reader also takes UTF-8-encoded surrogates (surrogatepass) and UTF-16
+# or UTF-32 bodies (whose bytes hold NULs): those are walked too.
+_RAW = re.compile(rb"\x00|\xed[\xa0-\xbf]")
+
+
+class KeysCollide(ValueError):
+    """Two keys of one object are the same once repaired: one would be lost."""
 
 
 def may_hold_unstorable(body: bytes | str) -> bool:
     """False when the JSON text `body` surely holds no NUL and no lone surrogate."""
     data = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body
-    return _ESCAPED.search(data) is not None
+    return _ESCAPED.search(data) is not None or _RAW.search(data) is not None
+
+
+def storable_text(text: str) -> str:
+    """`text` with every NUL and lone surrogate replaced (for messages that quote
+    the API and are stored, such as an error)."""
+    return _UNSTORABLE.sub(REPLACEMENT, text)
 
 
 def repaired(value: Any, path: str = "") -> tuple[Any, list[str]]:
@@ -43,6 +56,8 @@ def repaired(value: Any, path: str = "") -> tuple[Any, list[str]]:
                 new_key = _UNSTORABLE.sub(REPLACEMENT, key)
             where = f"{path}.{new_key}" if path else new_key
             if new_key != key:
+                if new_key in value or new_key in out:
+                    raise KeysCollide(f"keys {key!r} and {new_key!r} are one once repaired")
                 changed.append(where)
             out[new_key], inner = repaired(element, where)
             changed.extend(inner)

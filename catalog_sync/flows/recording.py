@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from catalog_sync.clock import Clock
 from catalog_sync.core.diff import ChangeSet
+from catalog_sync.core.storable import storable_text
 from catalog_sync.errors import CatalogSyncError, GuardRefused, RunFailed, StoreError, first_line
 from catalog_sync.storage import runs
 from catalog_sync.storage.engine import masked
@@ -98,7 +99,11 @@ def _record_failure(engine: Engine, run_id: int, exc: CatalogSyncError, clock: C
     try:
         with Session(engine) as session, session.begin():
             runs.finish_run(
-                session, run_id, status=_status_of(exc), finished_at=clock(), error=str(exc)
+                session,
+                run_id,
+                status=_status_of(exc),
+                finished_at=clock(),
+                error=storable_text(str(exc)),  # it may quote the API
             )
     except SQLAlchemyError as record_error:
         log.error("could not record the failure of run %d: %s", run_id, first_line(record_error))

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from catalog_sync.core.details import DetailFailure, Details, detail_changes, details_from
 from catalog_sync.core.plan import Known
+from catalog_sync.core.storable import storable_text
 from catalog_sync.storage.bulk import chunks
 from catalog_sync.storage.schema import CatalogChange, Model, ModelDetails, ModelSetting, PricePoint
 
@@ -128,7 +129,7 @@ def apply_run_details(
         if name in run.deferred:  # quoted on a later run, first in line (never quoted)
             values["quoted_at"] = None
         else:
-            values["error"] = "; ".join(errors) if errors else None
+            values["error"] = storable_text("; ".join(errors)) if errors else None
         if name in run.detail_failures or name in run.quote_failures:
             values["details_failed"] = True
         if name in run.quote_failures:

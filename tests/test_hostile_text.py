@@ -334,3 +334,34 @@ def test_keys_that_become_one_when_repaired_fail_naming_them() -> None:
     body = b'{"models": [{"name": "m", "base_cost": 1, "capabilities": ' + capabilities + b"}]}"
     with pytest.raises(PayloadError, match="are one once repaired"):
         parse_catalog(body)
+
+
+def test_details_and_quotes_are_repaired_or_fail_only_their_model() -> None:
+    from catalog_sync.core.details import DetailFailure, parse_details, parse_quote
+
+    body = b'{"name": "m", "settings": [{"key": "k", "label": "a\\u0000b"}]}'
+    details = parse_details(body, "m")
+    assert details.settings[0].label == "a\ufffdb"
+    assert details.repaired == ("settings[0].label",)
+    with pytest.raises(DetailFailure, match="are one once repaired"):
+        parse_details(b'{"name": "m", "x\\u0000": 1, "x\\ud800": 2}', "m")
+    quote = parse_quote(
+        b'{"model": "m", "cost_per_generation": 2, "normalized": {"d": "\\ud800"}}', "m"
+    )
+    assert quote.normalized == {"d": "\ufffd"} and quote.repaired == ("normalized.d",)
+    with pytest.raises(DetailFailure, match="quote of 'm'"):
+        parse_quote(b'{"model": "m", "a\\u0000": 1, "a\\ud800": 2}', "m")
+
+
+def test_many_repaired_fields_are_warned_of_up_to_a_count(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from catalog_sync.core.payload import parse_catalog
+    from catalog_sync.flows.repairs import MAX_NAMED, warn_repaired
+
+    items = ",".join(f'{{"name": "m{i}", "base_cost": 1, "label": "\\u0000"}}' for i in range(25))
+    parsed = parse_catalog(('{"models": [' + items + "]}").encode())
+    with caplog.at_level("WARNING", logger="catalog_sync.flows.repairs"):
+        warn_repaired(parsed)
+    assert len(caplog.records) == MAX_NAMED + 1
+    assert "and 5 more fields" in caplog.records[-1].getMessage()

@@ -67,14 +67,14 @@ def parse_details(body: bytes, name: str) -> Details:
         raise DetailFailure(f"details of {name!r}: not valid JSON: {exc}") from exc
     except RecursionError as exc:
         raise DetailFailure(f"details of {name!r}: nested too deeply") from exc
+    paths: list[str] = []
     if may_hold_unstorable(body):
         try:
             document, paths = repaired(document)
         except (KeysCollide, RecursionError) as exc:
             raise DetailFailure(f"details of {name!r}: {exc}") from exc
-        if paths:
-            return replace(details_from(document, name), repaired=tuple(paths))
-    return details_from(document, name)
+    details = details_from(document, name)
+    return replace(details, repaired=tuple(paths)) if paths else details
 
 
 def details_from(document: Any, name: str) -> Details:

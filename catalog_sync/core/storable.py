@@ -15,13 +15,13 @@ from typing import Any
 
 REPLACEMENT = "\ufffd"
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-# In JSON text both can only be escapes: a raw NUL is not valid JSON, and a
-# surrogate cannot be in valid UTF-8. A cheap look at the body decides whether
-# the parsed document needs the walk below at all.
-_ESCAPED = re.compile(rb"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
+# In UTF-8 JSON text both can only be escapes (a raw NUL is not valid JSON), but
 # Python's reader also takes UTF-8-encoded surrogates (surrogatepass) and UTF-16
-# or UTF-32 bodies (whose bytes hold NULs): those are walked too.
-_RAW = re.compile(rb"\x00|\xed[\xa0-\xbf]")
+# or UTF-32 bodies (whose bytes hold NULs). A cheap look at the body decides
+# whether the parsed document needs the walk below at all: byte searches first
+# (16 ms on a 21 MB catalog), a regex only where they find a candidate.
+_ESCAPED = re.compile(rb"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
+_RAW_SURROGATE = re.compile(rb"\xed[\xa0-\xbf]")
 
 
 class KeysCollide(ValueError):
@@ -31,7 +31,11 @@ class KeysCollide(ValueError):
 def may_hold_unstorable(body: bytes | str) -> bool:
     """False when the JSON text `body` surely holds no NUL and no lone surrogate."""
     data = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body
-    return _ESCAPED.search(data) is not None or _RAW.search(data) is not None
+    return (
+        b"\x00" in data
+        or (b"\\u" in data and _ESCAPED.search(data) is not None)
+        or (b"\xed" in data and _RAW_SURROGATE.search(data) is not None)
+    )
 
 
 def storable_text(text: str) -> str:
@@ -44,16 +48,13 @@ def repaired(value: Any, path: str = "") -> tuple[Any, list[str]]:
     """`value` with every NUL and lone surrogate replaced, and the paths changed
     (`label`, `capabilities.x[2]`, `tags[0]`; a key's own path for a key)."""
     if isinstance(value, str):
-        if _UNSTORABLE.search(value):
-            return _UNSTORABLE.sub(REPLACEMENT, value), [path]
-        return value, []
+        new = storable_text(value)
+        return (new, [path]) if new != value else (value, [])
     if isinstance(value, dict):
         changed: list[str] = []
         out: dict[str, Any] = {}
         for key, element in value.items():
-            new_key = key
-            if isinstance(key, str) and _UNSTORABLE.search(key):
-                new_key = _UNSTORABLE.sub(REPLACEMENT, key)
+            new_key = storable_text(key) if isinstance(key, str) else key
             where = f"{path}.{new_key}" if path else new_key
             if new_key != key:
                 if new_key in value or new_key in out:

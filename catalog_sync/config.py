@@ -71,8 +71,19 @@ class ScheduleConfig:
 @dataclass(frozen=True)
 class NotifyConfig:
     webhook_url_env: str = ""
+    apprise_urls_env: str = ""  # an env var holding apprise URLs (extra [notify])
     timeout_seconds: float = 10.0
     max_attempts: int = 3
+
+
+@dataclass(frozen=True)
+class FeedConfig:
+    path: str = ""  # an Atom file rewritten after every successful run; "" = none
+
+
+@dataclass(frozen=True)
+class MetricsConfig:
+    textfile: str = ""  # a Prometheus textfile rewritten after every run; "" = none
 
 
 @dataclass(frozen=True)
@@ -84,6 +95,8 @@ class Config:
     pricing: PricingConfig = field(default_factory=PricingConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     notify: NotifyConfig = field(default_factory=NotifyConfig)
+    feed: FeedConfig = field(default_factory=FeedConfig)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
     source: str = "built-in defaults"
 
 
@@ -95,6 +108,8 @@ _SECTIONS: dict[str, type[Any]] = {
     "pricing": PricingConfig,
     "schedule": ScheduleConfig,
     "notify": NotifyConfig,
+    "feed": FeedConfig,
+    "metrics": MetricsConfig,
 }
 
 
@@ -236,6 +251,18 @@ def webhook_url(config: Config, environ: Mapping[str, str]) -> str | None:
         raise UsageError(f"notify.webhook_url_env names {name}, but {name} is not set")
     check_base_url(url, origin=f"the webhook URL in {name}", secret=True)
     return url
+
+
+def apprise_urls(config: Config, environ: Mapping[str, str]) -> str | None:
+    """The apprise URLs (comma- or space-separated) from the env var that
+    notify.apprise_urls_env names, if any. Never printed: they hold tokens."""
+    name = config.notify.apprise_urls_env
+    if not name:
+        return None
+    urls = environ.get(name, "").strip()
+    if not urls:
+        raise UsageError(f"notify.apprise_urls_env names {name}, but {name} is not set")
+    return urls
 
 
 def is_loopback(host: str) -> bool:

@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -21,7 +21,7 @@ from catalog_sync.cli import (
     mass_removal_option,
     policy_of,
 )
-from catalog_sync.config import Config, require_api_key, webhook_url
+from catalog_sync.config import Config, apprise_urls, require_api_key, webhook_url
 from catalog_sync.shown import as_text, visible
 
 if TYPE_CHECKING:
@@ -46,6 +46,7 @@ def sync(app: AppContext, allow_mass_removal: bool, dry_run: bool) -> None:
     config = app.config()
     api_key = require_api_key(os.environ)
     webhook = None if dry_run else webhook_url(config, os.environ)
+    chat = None if dry_run else apprise_urls(config, os.environ)
     with opened(config.database.url) as engine:
         if dry_run:
             from catalog_sync.flows.preview import preview_sync
@@ -59,7 +60,13 @@ def sync(app: AppContext, allow_mass_removal: bool, dry_run: bool) -> None:
             echo_preview([changes])
             return
         result = _sync_once(
-            config, engine, api_key, webhook, trigger="cli", allow_mass_removal=allow_mass_removal
+            config,
+            engine,
+            api_key,
+            webhook,
+            chat,
+            trigger="cli",
+            allow_mass_removal=allow_mass_removal,
         )
     click.echo(visible(result.summary()))
 
@@ -69,46 +76,75 @@ def _sync_once(
     engine: Engine,
     api_key: str,
     webhook: str | None,
+    chat: str | None,
     *,
     trigger: str,
     allow_mass_removal: bool = False,
 ) -> SyncResult:
-    """One run with this configuration: HTTP client, notifier, then run_sync."""
+    """One run with this configuration: HTTP client, notifiers, run_sync, then
+    what the run leaves outside the database (metrics textfile, feed)."""
+    from catalog_sync.flows.notify import digest_sender
     from catalog_sync.flows.sync import run_sync
-    from catalog_sync.hoox.client import build_client, fetch_catalog
+    from catalog_sync.hoox.client import build_client
+    from catalog_sync.hoox.source import HooxSource
 
-    notify: Callable[[dict[str, Any]], None] | None = None
-    if webhook is not None:
-        from catalog_sync.flows.notify import post_digest
-
-        def notify(digest: dict[str, Any]) -> None:
-            post_digest(
-                webhook,
-                digest,
-                timeout=config.notify.timeout_seconds,
-                attempts=config.notify.max_attempts,
-            )
-
-    with build_client(config.api) as client, _progress_bars() as update:
-        fetch: Callable[[], bytes] = lambda: fetch_catalog(client, config.api, api_key).body  # noqa: E731
-        enrich = None
-        if config.details.enabled:
-            from catalog_sync.flows.enrich import Enrich
-            from catalog_sync.hoox.source import HooxSource
-
+    notify = digest_sender(
+        webhook,
+        chat,
+        timeout=config.notify.timeout_seconds,
+        attempts=config.notify.max_attempts,
+    )
+    succeeded = False
+    try:
+        with build_client(config.api) as client, _progress_bars() as update:
             source = HooxSource(client, config.api, api_key)
-            enrich = Enrich(source, config.details, config.pricing, progress=update)
-            fetch = source.models  # the list counts against the run's request budget too
-        return run_sync(
-            engine=engine,
-            fetch=fetch,
-            trigger=trigger,
-            max_removed_fraction=config.sync.max_removed_fraction,
-            allow_mass_removal=allow_mass_removal,
-            removal_grace_runs=config.sync.removal_grace_runs,
-            notify=notify,
-            enrich=enrich,
+            enrich = None
+            if config.details.enabled:
+                from catalog_sync.flows.enrich import Enrich
+
+                enrich = Enrich(source, config.details, config.pricing, progress=update)
+            result = run_sync(
+                engine=engine,
+                fetch=source.models,  # every request counts against the run's budget
+                trigger=trigger,
+                max_removed_fraction=config.sync.max_removed_fraction,
+                allow_mass_removal=allow_mass_removal,
+                removal_grace_runs=config.sync.removal_grace_runs,
+                notify=notify,
+                enrich=enrich,
+                requests_sent=lambda: source.requests,
+            )
+        succeeded = True
+        return result
+    finally:
+        _after_run(config, engine, succeeded=succeeded)
+
+
+def _after_run(config: Config, engine: Engine, *, succeeded: bool) -> None:
+    """After every run: the metrics textfile; after a successful one: the feed.
+    A file that cannot be written is an error line in the log, never the run's
+    outcome (the run is recorded already)."""
+    from catalog_sync.clock import utcnow
+
+    now = utcnow()
+    if config.metrics.textfile:
+        from catalog_sync.analysts.metrics import write_textfile
+
+        _logged(
+            "metrics textfile",
+            lambda: write_textfile(engine, Path(config.metrics.textfile), now=now),
         )
+    if succeeded and config.feed.path:
+        from catalog_sync.analysts.feed import write_feed
+
+        _logged("feed", lambda: write_feed(engine, Path(config.feed.path), now=now))
+
+
+def _logged(what: str, write: Callable[[], object]) -> None:
+    try:
+        write()
+    except Exception as exc:  # a side file must never hide the run's outcome
+        logging.getLogger("catalog_sync").error("could not write the %s: %s", what, exc)
 
 
 @cli.command()
@@ -130,6 +166,7 @@ def schedule(app: AppContext, run_now: bool) -> None:
     config = app.config()
     api_key = require_api_key(os.environ)
     webhook = webhook_url(config, os.environ)
+    chat = apprise_urls(config, os.environ)
     cron_trigger(config.schedule)  # a bad expression is exit 2 before anything starts
     if logging.getLogger().level > logging.INFO:
         logging.getLogger().setLevel(logging.INFO)  # a service logs its runs
@@ -137,7 +174,7 @@ def schedule(app: AppContext, run_now: bool) -> None:
 
     def run_once() -> SyncResult:
         with _runtime.one_run():
-            return _sync_once(config, engine, api_key, webhook, trigger="schedule")
+            return _sync_once(config, engine, api_key, webhook, chat, trigger="schedule")
 
     with opened(config.database.url) as engine:
         stuck = run_forever(

@@ -64,6 +64,42 @@ def post_digest(
         raise NotifyError(f"webhook unreachable: {type(exc).__name__}") from exc
 
 
+def digest_sender(
+    webhook: str | None,
+    chat: str | None,
+    *,
+    timeout: float,
+    attempts: int,
+) -> Callable[[dict[str, Any]], None] | None:
+    """One callable sending a digest to the webhook (JSON) and the chat
+    channels (Markdown, apprise), or None when neither is configured. Both are
+    tried; a failure of either is a NotifyError naming what failed."""
+    if webhook is None and chat is None:
+        return None
+
+    def send(digest: dict[str, Any]) -> None:
+        errors: list[str] = []
+        if webhook is not None:
+            try:
+                post_digest(webhook, digest, timeout=timeout, attempts=attempts)
+            except NotifyError as exc:
+                errors.append(str(exc))
+        if chat is not None:
+            try:
+                send_chat(chat, digest, timeout=timeout)
+            except NotifyError as exc:
+                errors.append(str(exc))
+        if errors:
+            raise NotifyError("; ".join(errors))
+
+    return send
+
+
+def send_chat(urls: str, digest: dict[str, Any], *, timeout: float) -> None:
+    """The digest as Markdown to every apprise URL in `urls`; NotifyError if any fails."""
+    raise NotImplementedError  # the chat helper fills this in
+
+
 def notify_run(
     engine: Engine,
     changes: ChangeSet,

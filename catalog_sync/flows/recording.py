@@ -73,6 +73,16 @@ def record_success(
     )
 
 
+def record_requests(engine: Engine, run_id: int, requests: int) -> None:
+    """Keep the run's request count; a database error here is logged, never raised
+    (the run's outcome is recorded already)."""
+    try:
+        with Session(engine) as session, session.begin():
+            runs.record_requests(session, run_id, requests)
+    except SQLAlchemyError as exc:
+        log.error("could not record the requests of run %d: %s", run_id, first_line(exc))
+
+
 def guard_db(action: Callable[[], T], engine: Engine) -> T:
     """`action()`, a database error raised as a StoreError naming the database."""
     try:

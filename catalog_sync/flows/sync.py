@@ -78,12 +78,16 @@ def run_sync(
     clock: Clock = utcnow,
     notify: Callable[[dict[str, Any]], None] | None = None,
     enrich: Enrich | None = None,
+    requests_sent: Callable[[], int] | None = None,
 ) -> SyncResult:
     """One run under the database's lock: every change or none, and a sync_runs row.
 
     `enrich`, when given, also fetches the model details and quotes the price
     points that are due, all before anything is written, and applies them in
     the run's one transaction.
+
+    `requests_sent`, when given, tells how many HTTP requests the run has sent so
+    far; the count is kept in the run's `requests`, whatever the outcome.
 
     `notify`, when given, receives the change digest after a run that added,
     removed, restored or re-priced models; its failure is recorded in the run's
@@ -95,21 +99,25 @@ def run_sync(
         run_id = recording.guard_db(lambda: recording.start(engine, trigger, clock), engine)
         with run_context(run_id):
             log.info("run %d started (trigger %s)", run_id, trigger)
-            result = recording.recorded(
-                engine,
-                run_id,
-                clock,
-                lambda: receive(
+            try:
+                result = recording.recorded(
                     engine,
                     run_id,
-                    body=fetch(),
-                    observed_at=None,
-                    policy=policy,
-                    clock=clock,
-                    lock=lock,
-                    enrich=enrich,
-                ),
-            )
+                    clock,
+                    lambda: receive(
+                        engine,
+                        run_id,
+                        body=fetch(),
+                        observed_at=None,
+                        policy=policy,
+                        clock=clock,
+                        lock=lock,
+                        enrich=enrich,
+                    ),
+                )
+            finally:
+                if requests_sent is not None:
+                    recording.record_requests(engine, run_id, requests_sent())
             log.info("run %d finished: %s", run_id, result.summary())
             if notify is not None:
                 notify_run(

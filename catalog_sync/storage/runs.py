@@ -85,6 +85,11 @@ def record_notification(
     session.execute(update(SyncRun).where(SyncRun.id == run_id).values(**values))
 
 
+def record_requests(session: Session, run_id: int, requests: int) -> None:
+    """How many HTTP requests the run sent to the API (retries included)."""
+    session.execute(update(SyncRun).where(SyncRun.id == run_id).values(requests=requests))
+
+
 def replayed_keys(session: Session) -> set[tuple[str | None, dt.datetime | None]]:
     """(payload, observation time) of every run an import or rebuild counts as done."""
     rows = session.execute(

@@ -122,11 +122,26 @@ class SyncRun(Base):
     error: Mapped[str | None] = mapped_column(Text)
     notified_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     notify_error: Mapped[str | None] = mapped_column(Text)
+    # HTTP requests this run sent to the API, retries included (NULL before 0010).
+    requests: Mapped[int | None] = mapped_column(Integer)
     # The body this run received or imported (payloads.sha256); no foreign key,
     # so that `payloads prune --force` can drop a body its run still names.
     payload_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
 
     __table_args__ = (Index(None, "status", "finished_at"), Index(None, "status", "observed_at"))
+
+
+class DatabaseIdentity(Base):
+    """One row: this database's own UUID, made on first use (storage.identity).
+
+    The feed's entry ids are tag URIs built from it, so they stay the same across
+    runs and across `copy` into another database, and differ between databases."""
+
+    __tablename__ = "database_identity"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
 
 class Payload(Base):

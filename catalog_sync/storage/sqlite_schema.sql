@@ -337,3 +337,16 @@ UPDATE alembic_version SET version_num='0008' WHERE alembic_version.version_num 
 
 UPDATE alembic_version SET version_num='0009' WHERE alembic_version.version_num = '0008';
 
+-- Running upgrade 0009 -> 0010
+
+CREATE TABLE database_identity (
+    id INTEGER NOT NULL, 
+    uuid VARCHAR(36) NOT NULL, 
+    created_at DATETIME NOT NULL, 
+    CONSTRAINT pk_database_identity PRIMARY KEY (id)
+);
+
+ALTER TABLE sync_runs ADD COLUMN requests INTEGER;
+
+UPDATE alembic_version SET version_num='0010' WHERE alembic_version.version_num = '0009';
+

@@ -193,9 +193,10 @@ def schedule(app: AppContext, run_now: bool) -> None:
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["text", "json"]),
+    type=click.Choice(["text", "json", "prometheus"]),
     default="text",
     show_default=True,
+    help="prometheus: the metrics of the [metrics] textfile, in Prometheus' text format.",
 )
 @click.pass_obj
 def status(app: AppContext, max_age: str | None, output_format: str) -> None:
@@ -205,7 +206,8 @@ def status(app: AppContext, max_age: str | None, output_format: str) -> None:
 
     Exit 1 when the last run failed or was refused, when nothing succeeded yet,
     or when the last success is older than --max-age; 0 otherwise. Made for
-    monitoring checks.
+    monitoring checks. With --format prometheus too: the metrics are printed
+    whatever the health, and the exit code tells it the same way.
     """
     from catalog_sync.analysts.status import read_status, render_text
     from catalog_sync.clock import utcnow
@@ -215,7 +217,14 @@ def status(app: AppContext, max_age: str | None, output_format: str) -> None:
     limit = parse_duration(max_age, option="--max-age") if max_age else None
     with opened(app.config().database.url) as engine:
         result = read_status(engine, now=utcnow(), max_age=limit)
-    if output_format == "json":
+        exposition = b""
+        if output_format == "prometheus":
+            from catalog_sync.analysts.metrics import render_metrics
+
+            exposition = render_metrics(engine)  # what the [metrics] textfile holds
+    if output_format == "prometheus":
+        click.echo(exposition.decode("utf-8"), nl=False)
+    elif output_format == "json":
         click.echo(json.dumps(result.as_dict(), indent=2))
     else:
         click.echo(visible(render_text(result)))

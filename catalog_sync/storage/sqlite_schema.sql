@@ -350,3 +350,7 @@ ALTER TABLE sync_runs ADD COLUMN requests INTEGER;
 
 UPDATE alembic_version SET version_num='0010' WHERE alembic_version.version_num = '0009';
 
+-- Running upgrade 0010 -> 0011
+
+UPDATE alembic_version SET version_num='0011' WHERE alembic_version.version_num = '0010';
+

@@ -255,13 +255,39 @@ def webhook_url(config: Config, environ: Mapping[str, str]) -> str | None:
 
 def apprise_urls(config: Config, environ: Mapping[str, str]) -> str | None:
     """The apprise URLs (comma- or space-separated) from the env var that
-    notify.apprise_urls_env names, if any. Never printed: they hold tokens."""
+    notify.apprise_urls_env names, if any, each one checked by apprise itself:
+    a URL it does not understand is a UsageError naming the env var (never the
+    URL: they hold tokens). Needs the [notify] extra; apprise is imported only
+    when the key is set."""
     name = config.notify.apprise_urls_env
     if not name:
         return None
+    import importlib.util
+
+    if importlib.util.find_spec("apprise") is None:
+        raise UsageError(
+            "notify.apprise_urls_env needs the [notify] extra: pip install 'catalog-sync[notify]'"
+        )
     urls = environ.get(name, "").strip()
     if not urls:
         raise UsageError(f"notify.apprise_urls_env names {name}, but {name} is not set")
+    import logging
+
+    import apprise
+
+    # apprise logs the URL it rejects: never shown (the error below names the variable).
+    quiet = logging.getLogger("apprise")
+    level = quiet.level
+    quiet.setLevel(logging.CRITICAL + 1)
+    try:
+        understood = apprise.Apprise().add(urls)
+    finally:
+        quiet.setLevel(level)
+    if not understood:
+        raise UsageError(
+            f"{name} (notify.apprise_urls_env) holds a URL that apprise does not understand:"
+            " check each URL's scheme and tokens against apprise's list of services"
+        )
     return urls
 
 

@@ -12,8 +12,9 @@ import pytest
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-def rendered_dom(page: Path, profile: Path) -> str:
-    """The DOM of `page` once its scripts ran (virtual time: no real waiting)."""
+def rendered_dom(page: Path | str, profile: Path) -> str:
+    """The DOM of `page` (a file, or a loopback URL) once its scripts ran
+    (virtual time: no real waiting)."""
     if CHROMIUM is None:
         if os.environ.get("CI"):
             pytest.fail("chromium is not installed (.ci/run installs it)")
@@ -32,7 +33,7 @@ def rendered_dom(page: Path, profile: Path) -> str:
             f"--user-data-dir={profile}",
             "--virtual-time-budget=10000",
             "--dump-dom",
-            page.as_uri(),
+            page.as_uri() if isinstance(page, Path) else page,
         ],
         capture_output=True,
         text=True,

@@ -7,7 +7,8 @@ safety guard, 4 database lock busy. Errors are one `error:` line on stderr;
 This module holds the group, the shared options and the error mapping; the
 commands live beside it, one module per audience: `running` (sync, schedule,
 status, demo), `analysts` (models, history, changes, prices, report),
-`archive` (import, rebuild, payloads) and `database` (db, copy).
+`archive` (import, rebuild, payloads), `database` (db, copy) and `tools`
+(datasette, serve: the database in the tools people use).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import contextlib
 import functools
 import logging
 import os
+import re
 import sys
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -102,9 +104,12 @@ def env_secrets(environ: Mapping[str, str]) -> list[str]:
 
 
 def config_secrets(config: Config, environ: Mapping[str, str]) -> list[str]:
-    """The database URL's password and the webhook URL the configuration points at."""
+    """The database URL's password, the webhook URL and the apprise URLs (each
+    one and all together: they hold tokens) the configuration points at."""
     hook = environ.get(config.notify.webhook_url_env, "") if config.notify.webhook_url_env else ""
-    return [*url_password(config.database.url), hook.strip()]
+    chat = environ.get(config.notify.apprise_urls_env, "") if config.notify.apprise_urls_env else ""
+    chat_urls = [url for url in re.split(r"[\s,]+", chat) if url]
+    return [*url_password(config.database.url), hook.strip(), chat.strip(), *chat_urls]
 
 
 def url_password(url: str | None) -> list[str]:
@@ -279,6 +284,6 @@ def main() -> None:
 
 
 # The commands register themselves on `cli` when their modules are imported.
-from catalog_sync.cli import analysts, archive, database, running  # noqa: E402
+from catalog_sync.cli import analysts, archive, database, running, tools  # noqa: E402
 
-__all__ = ["analysts", "archive", "cli", "database", "main", "running"]
+__all__ = ["analysts", "archive", "cli", "database", "main", "running", "tools"]

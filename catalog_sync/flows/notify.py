@@ -1,4 +1,5 @@
-"""Change notifications: the digest (core.digest) POSTed to a webhook after a run
+"""Change notifications: the digest (core.digest) POSTed to a webhook as JSON
+and sent to chat channels as Markdown (apprise, extra [notify]) after a run
 that added, removed, restored or re-priced models, and the outcome recorded.
 Never fails a sync."""
 
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 from catalog_sync import __version__
 from catalog_sync.clock import Clock
 from catalog_sync.core.diff import ChangeSet
-from catalog_sync.core.digest import build_digest
+from catalog_sync.core.digest import build_digest, digest_markdown
 from catalog_sync.errors import first_line
 from catalog_sync.storage import runs
 
@@ -96,8 +97,73 @@ def digest_sender(
 
 
 def send_chat(urls: str, digest: dict[str, Any], *, timeout: float) -> None:
-    """The digest as Markdown to every apprise URL in `urls`; NotifyError if any fails."""
-    raise NotImplementedError  # the chat helper fills this in
+    """The digest as Markdown (core.digest.digest_markdown) to every apprise URL
+    in `urls` (comma- or space-separated), all at once; NotifyError if any fails.
+
+    `timeout` bounds each service's connect and its read (apprise's `cto` and
+    `rto`, unless a URL sets its own), and twice that the whole call. No error
+    message or log line of ours holds a URL (they hold tokens): a failure names
+    the services ("Slack", "JSON"); apprise's own log, which may quote them,
+    shows only at DEBUG."""
+    import apprise
+
+    title, body = digest_markdown(digest)
+    _quiet_apprise()
+    sender = apprise.Apprise()
+    complete = sender.add(urls)  # config.apprise_urls checked them: all are understood
+    total = len(sender)
+    for service in sender:
+        _bound(service, timeout)
+    extra: dict[str, Any] = {"timeout": 2 * timeout} if _takes_call_timeout(sender) else {}
+    try:
+        outcome = sender.notify(
+            body=body, title=title, body_format=apprise.NotifyFormat.MARKDOWN, **extra
+        )
+    except Exception as exc:  # a plugin's bug must not fail the sync
+        log.debug("apprise raised", exc_info=True)
+        raise NotifyError(
+            f"chat notification failed: apprise raised {type(exc).__name__}"
+        ) from None
+    if complete and outcome:
+        return
+    rejected = 0 if complete else 1
+    failed = [r for r in getattr(outcome, "results", ()) if not r]  # apprise 2.x
+    if not failed and outcome:
+        raise NotifyError("chat notification failed: apprise rejected an apprise URL")
+    count = str(len(failed) + rejected) if failed else "some"
+    names = ", ".join(f"{r.name} {_status(r)}" for r in failed)
+    raise NotifyError(
+        f"chat notification failed for {count} of {total + rejected} apprise URLs"
+        + (f" ({names})" if names else "")
+    )
+
+
+def _quiet_apprise() -> None:
+    """apprise's own log stays silent, --debug included: its lines quote the URLs
+    it rebuilds (tokens in another spelling than the redactor knows). Our own
+    lines say which service failed."""
+    logging.getLogger("apprise").setLevel(logging.CRITICAL + 1)
+
+
+def _bound(service: Any, timeout: float) -> None:
+    """`timeout` as a service's connect and read timeouts, unless its URL set them
+    (`?cto=`, `?rto=`: then they differ from its class's defaults)."""
+    for attr in ("socket_connect_timeout", "socket_read_timeout"):
+        default = getattr(type(service), attr, None)
+        if default is not None and getattr(service, attr, None) == default:
+            setattr(service, attr, timeout)
+
+
+def _takes_call_timeout(sender: Any) -> bool:
+    """Whether this apprise's notify() bounds the whole call (2.x)."""
+    import inspect
+
+    return "timeout" in inspect.signature(sender.notify).parameters
+
+
+def _status(result: Any) -> str:
+    status = getattr(getattr(result, "status", None), "name", "")
+    return "timed out" if status == "TIMEOUT" else "failed"
 
 
 def notify_run(

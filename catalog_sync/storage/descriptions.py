@@ -6,11 +6,12 @@ and docs/schema.md are all made from this."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Boolean, Float, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, Boolean, Float, Integer, LargeBinary, String, Text
 from sqlalchemy.types import TypeEngine
 
-from catalog_sync.storage.schema import JSON, Base, JSONText, UTCDateTime
+from catalog_sync.storage.schema import Base, JSONText, UTCDateTime
 from catalog_sync.storage.views import VIEWS
 
 # Tables the database keeps for itself, not for analysts.
@@ -52,10 +53,10 @@ def relations() -> tuple[Relation, ...]:
     """The tables (in READING_ORDER), then the views."""
     tables = [
         Relation(
-            table.name,
+            str(table.name),
             "table",
             table.comment or "",
-            tuple(Column(c.name, type_name(c.type), c.comment or "") for c in table.columns),
+            tuple(Column(str(c.name), type_name(c.type), c.comment or "") for c in table.columns),
         )
         for table in sorted(Base.metadata.sorted_tables, key=_reading_rank)
     ]
@@ -76,9 +77,9 @@ def _reading_rank(table: object) -> int:
     return READING_ORDER.index(name) if name in READING_ORDER else len(READING_ORDER)
 
 
-def type_name(column_type: TypeEngine[object]) -> str:
+def type_name(column_type: TypeEngine[Any]) -> str:
     """A column's type as an analyst meets it, the same words on both backends."""
-    kinds: list[tuple[type[TypeEngine[object]], str]] = [
+    kinds: list[tuple[type[TypeEngine[Any]], str]] = [
         (UTCDateTime, "timestamp (UTC)"),
         (JSONText, "JSON text"),
         (JSON, "JSON"),

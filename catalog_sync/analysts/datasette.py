@@ -1,0 +1,154 @@
+"""The files Datasette reads to show this database well: `metadata.yaml`
+(Datasette 0.65: the descriptions of the database, every table, view and
+column, the table options and the cookbook's recipes as canned queries) and
+`datasette.yaml` (Datasette 1.0, which splits configuration from metadata: the
+same table options and canned queries, while its metadata.yaml keeps only the
+descriptions; 1.0 also reads the 0.65 form, moving those keys itself).
+
+Made from the one source of descriptions (storage.descriptions) and the
+cookbook (analysts.cookbook); pure apart from writing the two files."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from catalog_sync.analysts.cookbook import Recipe, recipes
+from catalog_sync.storage.descriptions import INTERNAL_TABLES, relations
+
+TITLE = "Hoox model catalog and its price history"
+DESCRIPTION = (
+    "Every model of the Hoox asset-model catalog, its capabilities and tags, and every "
+    "change since the first sync: base-cost periods (cost_history), the change log "
+    "(catalog_changes) and, with pricing on, the price of each cost-relevant point "
+    "(price_points). Costs are in Hoox credits; every time is UTC. Kept by catalog-sync."
+)
+SOURCE = "Hoox public API, GET /api/public/v1/asset/models, synced by catalog-sync"
+
+# Table options: how each table or view is best first shown.
+HIDDEN = (*INTERNAL_TABLES, "database_identity")
+FACETS = ("provider", "type")
+TABLE_OPTIONS: dict[str, dict[str, Any]] = {
+    "models": {"sort": "name", "label_column": "name", "facets": list(FACETS)},
+    "current_models": {"sort": "name", "facets": list(FACETS)},
+    "tags": {"sort": "name", "label_column": "name"},
+    "capabilities": {"facets": ["name"]},
+    "cost_history": {"sort_desc": "valid_from"},
+    "catalog_changes": {"sort_desc": "changed_at", "facets": ["kind", "field"]},
+    "price_changes": {"sort_desc": "changed_at", "facets": list(FACETS)},
+    "price_points": {"sort_desc": "valid_from"},
+    "price_point_changes": {"sort_desc": "changed_at", "facets": [*FACETS, "model"]},
+    "sync_runs": {"sort_desc": "id", "facets": ["status", "trigger"]},
+    "payloads": {"sort_desc": "first_seen_at"},
+    "model_settings": {"facets": ["key", "affects_cost"]},
+}
+
+
+def metadata_065(database: str) -> dict[str, Any]:
+    """metadata.yaml in the form Datasette 0.65 reads: descriptions, options, queries."""
+    tables: dict[str, Any] = {}
+    for relation in relations():
+        entry: dict[str, Any] = {
+            "description": relation.description,
+            "columns": {c.name: c.description for c in relation.columns},
+        }
+        entry.update(TABLE_OPTIONS.get(relation.name, {}))
+        tables[relation.name] = entry
+    for name in HIDDEN:
+        tables.setdefault(name, {}).update({"hidden": True})
+    return {
+        "title": TITLE,
+        "description": DESCRIPTION,
+        "source": SOURCE,
+        "databases": {
+            database: {
+                "description": DESCRIPTION,
+                "tables": tables,
+                "queries": canned_queries(),
+            }
+        },
+    }
+
+
+def datasette_10(database: str) -> dict[str, Any]:
+    """datasette.yaml in Datasette 1.0's split form: table options and canned queries."""
+    tables: dict[str, Any] = {name: dict(options) for name, options in TABLE_OPTIONS.items()}
+    for name in HIDDEN:
+        tables.setdefault(name, {}).update({"hidden": True})
+    return {"databases": {database: {"tables": tables, "queries": canned_queries()}}}
+
+
+def canned_queries() -> dict[str, Any]:
+    """Every cookbook recipe as a canned query: its literals as `:parameters`."""
+    return {recipe.slug: _canned(recipe) for recipe in recipes()}
+
+
+def _canned(recipe: Recipe) -> dict[str, Any]:
+    description = f"Recipe {recipe.number} of the analysts' cookbook (docs/queries.md)."
+    if recipe.parameters:
+        examples = ", ".join(f"{name} = {value}" for name, value in recipe.defaults.items())
+        description += f" Parameters, e.g. {examples}. Times are UTC; a date means its midnight."
+    query: dict[str, Any] = {
+        "title": recipe.title,
+        "description": description,
+        "sql": recipe.parameterised_sql,
+    }
+    if recipe.parameters:
+        query["params"] = list(recipe.parameters)
+    return query
+
+
+def write_files(out: Path, database: str) -> list[Path]:
+    """Write metadata.yaml and datasette.yaml into `out` (made if missing), each
+    replaced atomically; return their paths."""
+    import yaml
+
+    _Dumper = _yaml_dumper()
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, document in (
+        ("metadata.yaml", metadata_065(database)),
+        ("datasette.yaml", datasette_10(database)),
+    ):
+        text = yaml.dump(document, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+        header = f"# {name}: written by `catalog-sync datasette`; regenerate rather than edit.\n"
+        written.append(_replace(out / name, header + text))
+    return written
+
+
+def _yaml_dumper() -> type[Any]:
+    import yaml
+
+    class Dumper(yaml.SafeDumper):  # type: ignore[misc]  # PyYAML ships no types
+        """SQL as a block (`|`), as a person would write it."""
+
+    def text(dumper: yaml.SafeDumper, value: str) -> Any:
+        style = "|" if "\n" in value else None
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+    Dumper.add_representer(str, text)
+    return Dumper
+
+
+def database_name(url: str) -> str:
+    """The name Datasette gives a SQLite file (its stem); `catalog` otherwise."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        return Path(parsed.database).stem
+    return "catalog"
+
+
+def _replace(path: Path, text: str) -> Path:
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(text)
+        Path(temporary).replace(path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path

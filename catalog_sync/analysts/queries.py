@@ -4,17 +4,26 @@ history, changes in a window, prices at a moment. Read-only; rows are dicts."""
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import difflib
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, or_, select
+from sqlalchemy import Connection, bindparam, or_, select, text
 
 from catalog_sync.analysts.points import point_changes
 from catalog_sync.errors import UsageError
 from catalog_sync.storage.bulk import chunks
-from catalog_sync.storage.schema import Capability, CatalogChange, CostPeriod, Model, ModelTag, Tag
+from catalog_sync.storage.schema import (
+    Capability,
+    CatalogChange,
+    CostPeriod,
+    Model,
+    ModelTag,
+    Tag,
+    UTCDateTime,
+)
 
 CHANGE_KINDS = {
     "all": None,
@@ -203,6 +212,60 @@ def compare_prices(
             }
         )
     return rows
+
+
+# The biggest movers in [:since, :until): docs/queries.md's recipe 18 is this text
+# with the two bounds written as literals (tests/test_movers.py checks it), so the
+# command and the recipe give the same rows. One series per model's base cost
+# (price_changes) and per price point (price_point_changes); a series is listed
+# when it changed in the window, from the price before its first change there
+# to the price after its last one.
+MOVERS_SQL = """\
+WITH changes AS (
+    SELECT 'base_cost' AS what, name, old_cost, new_cost, changed_at
+    FROM price_changes
+    UNION ALL
+    SELECT params, model, old_cost, new_cost, changed_at
+    FROM price_point_changes
+), in_window AS (
+    SELECT what, name, old_cost, new_cost,
+           ROW_NUMBER() OVER (PARTITION BY what, name ORDER BY changed_at) AS nth,
+           ROW_NUMBER() OVER (PARTITION BY what, name ORDER BY changed_at DESC) AS nth_last,
+           COUNT(*) OVER (PARTITION BY what, name) AS changed
+    FROM changes
+    WHERE changed_at >= :since AND changed_at < :until
+), movers AS (
+    SELECT f.what, f.name, f.old_cost AS first_cost, l.new_cost AS last_cost,
+           ROUND(CAST(l.new_cost - f.old_cost AS NUMERIC), 6) AS delta,
+           CASE WHEN f.old_cost <> 0
+               THEN ROUND(CAST(100 * (l.new_cost - f.old_cost) / f.old_cost AS NUMERIC), 2)
+           END AS pct_change,
+           f.changed
+    FROM in_window f
+    JOIN in_window l ON l.what = f.what AND l.name = f.name AND l.nth_last = 1
+    WHERE f.nth = 1
+)
+SELECT what, name, first_cost, last_cost, delta, pct_change, changed
+FROM movers
+ORDER BY pct_change IS NULL DESC, ABS(pct_change) DESC, name, what;
+"""
+
+MOVERS_COLUMNS = ["what", "name", "first_cost", "last_cost", "delta", "pct_change", "changed"]
+
+
+def price_movers(
+    connection: Connection, *, since: dt.datetime, until: dt.datetime
+) -> list[dict[str, Any]]:
+    """Every base cost and price point that changed in [since, until): its price
+    before the first change and after the last one there, by |%| change."""
+    query = text(MOVERS_SQL).bindparams(
+        bindparam("since", since, type_=UTCDateTime()),
+        bindparam("until", until, type_=UTCDateTime()),
+    )
+    return [
+        {k: float(v) if isinstance(v, decimal.Decimal) else v for k, v in row._asdict().items()}
+        for row in connection.execute(query)
+    ]
 
 
 def parse_capability_filters(values: Sequence[str]) -> list[tuple[str, str]]:

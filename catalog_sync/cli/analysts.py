@@ -105,7 +105,11 @@ def history(app: AppContext, model_name: str, output_format: str) -> None:
 
 
 @cli.command()
-@click.option("--since", metavar="WHEN", help="From this date, timestamp or duration ago (7d).")
+@click.option(
+    "--since",
+    metavar="WHEN",
+    help="From this date, timestamp or duration ago (7d); with --movers default 30d.",
+)
 @click.option("--until", metavar="WHEN", help="Up to (not including) this moment.")
 @click.option(
     "--kind",
@@ -114,19 +118,44 @@ def history(app: AppContext, model_name: str, output_format: str) -> None:
     show_default=True,
     help="price = base-cost changes and re-priced price points.",
 )
+@click.option(
+    "--movers",
+    is_flag=True,
+    help="Instead, the biggest movers: each base cost and price point that changed in "
+    "the window, its first and last price there and the change, biggest |%| first "
+    "(recipe 18 of docs/queries.md). Not with --kind.",
+)
 @format_option
 @click.pass_obj
 def changes(
-    app: AppContext, since: str | None, until: str | None, kind: str, output_format: str
+    app: AppContext,
+    *,
+    since: str | None,
+    until: str | None,
+    kind: str,
+    movers: bool,
+    output_format: str,
 ) -> None:
-    """What changed in the catalog, oldest first."""
-    from catalog_sync.analysts.queries import list_changes
+    """What changed in the catalog, oldest first; or, with --movers, which prices
+    moved most between --since and --until (default: the last 30 days)."""
+    from catalog_sync.analysts.queries import MOVERS_COLUMNS, list_changes, price_movers
     from catalog_sync.analysts.render import emit
+    from catalog_sync.errors import UsageError
     from catalog_sync.timeparse import parse_moment
 
     now = utcnow()
     start = parse_moment(since, now=now, option="--since") if since else None
     end = parse_moment(until, now=now, option="--until") if until else None
+    if movers:
+        if kind != "all":
+            raise UsageError("--movers covers every price (base costs and points); drop --kind")
+        window_start = start or parse_moment("30d", now=now, option="--since")
+        window_end = end or now
+        if window_start >= window_end:
+            raise UsageError("--movers: --since must be before --until")
+        rows = _read(app, lambda c: price_movers(c, since=window_start, until=window_end))
+        emit(rows, MOVERS_COLUMNS, output_format)
+        return
     rows = _read(app, lambda c: list_changes(c, since=start, until=end, kind=kind))
     columns = ["changed_at", "sync_run_id", "name", "provider", "kind", "field"]
     emit(rows, [*columns, "old_value", "new_value"], output_format)
@@ -217,3 +246,35 @@ def report(app: AppContext, out_path: Path, days: int) -> None:
     html = _read(app, lambda connection: build_report(connection, now=utcnow(), days=days))
     out_path.write_text(html, encoding="utf-8")
     click.echo(f"wrote {out_path} ({len(html) / 1024:.0f} KiB)")
+
+
+@cli.command()
+@click.option(
+    "--out",
+    "out_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The Atom file to write (replaced atomically).",
+)
+@click.option(
+    "--since",
+    metavar="WHEN",
+    help="From this date, timestamp or duration ago (7d); default the last 30 days.",
+)
+@click.pass_obj
+def feed(app: AppContext, out_path: Path, since: str | None) -> None:
+    """Write an Atom feed of the changes, newest first.
+
+    One entry per base-cost change, re-priced price point, added, removed and
+    restored model, 500 at most; each entry's id stays the same across runs.
+    Needs a writable database (the first call stores its identity).
+    """
+    from catalog_sync.analysts.feed import write_feed
+    from catalog_sync.storage.engine import opened
+    from catalog_sync.timeparse import parse_moment
+
+    now = utcnow()
+    start = parse_moment(since, now=now, option="--since") if since else None
+    with opened(app.config().database.url) as engine:
+        count = write_feed(engine, out_path, now=now, since=start)
+    click.echo(f"wrote {count} {'entry' if count == 1 else 'entries'} to {out_path}")

@@ -70,3 +70,10 @@ def check_demo(tmp_path: Path, out: str) -> None:
     assert "8s 1080p" in out and '{"duration"' not in out  # points labelled for people
     report = tmp_path / "catalog-demo.html"
     assert f"{report}" in " ".join(out.split()) and report.stat().st_size > 0
+    # Where its feed and Datasette files are, and how to serve them.
+    feed = tmp_path / "catalog-demo.atom"
+    assert f"{feed}" in " ".join(out.split()) and feed.stat().st_size > 0
+    assert (tmp_path / "catalog-demo-datasette" / "metadata.yaml").is_file()
+    assert (tmp_path / "catalog-demo-datasette" / "datasette.yaml").is_file()
+    assert "catalog-demo-datasette/" in out
+    assert "CATALOG_SYNC_DATABASE_URL=sqlite:///catalog-demo.db catalog-sync serve" in out

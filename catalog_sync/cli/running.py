@@ -248,11 +248,14 @@ def demo(db_path: Path) -> None:
     and syncs them into a local SQLite file over real HTTP, with details and
     pricing on, as four runs on four dates across a month (the last one a
     re-pricing of points only). Prints each run's summary, the base-cost and
-    price-point changes found, and where the HTML report was written.
+    price-point changes found, and where it wrote the HTML report, the change
+    feed (Atom) and Datasette's files, and how to serve them.
     """
     from rich.console import Console
     from rich.table import Table
 
+    from catalog_sync.analysts.datasette import write_files
+    from catalog_sync.analysts.feed import write_feed
     from catalog_sync.analysts.report import build_report
     from catalog_sync.clock import utcnow
     from catalog_sync.core.details import point_label
@@ -317,11 +320,28 @@ def demo(db_path: Path) -> None:
         with engine.connect() as connection:
             html = build_report(connection, now=utcnow(), days=45)
         report_path.write_text(html, encoding="utf-8")
+        feed_path = db_path.with_suffix(".atom")
+        entries = write_feed(engine, feed_path, now=utcnow())
+        datasette_dir = db_path.with_name(db_path.stem + "-datasette")
+        write_files(datasette_dir, db_path.stem)
     finally:
         engine.dispose()
     console.print(
         f"The HTML report (price steps over the month, price points by duration) is "
         f"{report_path.resolve()}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    console.print(
+        f"The change feed (Atom, {entries} entries, for a feed reader) is {feed_path.resolve()}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    console.print(
+        f"Datasette's files (descriptions, the cookbook as canned queries) are in "
+        f"{datasette_dir}/; browse the database with them:\n"
+        f"  pip install 'catalog-sync[serve]'   # Datasette 0.65\n"
+        f"  CATALOG_SYNC_DATABASE_URL=sqlite:///{db_path} catalog-sync serve",
         highlight=False,
         soft_wrap=True,
     )

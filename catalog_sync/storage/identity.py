@@ -18,9 +18,9 @@ def database_uuid(engine: Engine, *, now: dt.datetime) -> str:
         found = session.scalar(select(DatabaseIdentity.uuid).where(DatabaseIdentity.id == 1))
         if found is not None:
             return found
+        session.add(DatabaseIdentity(id=1, uuid=str(uuid.uuid4()), created_at=now))
         try:
-            with session.begin():
-                session.add(DatabaseIdentity(id=1, uuid=str(uuid.uuid4()), created_at=now))
+            session.commit()
         except IntegrityError:  # made meanwhile by another process
             session.rollback()
         made = session.scalar(select(DatabaseIdentity.uuid).where(DatabaseIdentity.id == 1))

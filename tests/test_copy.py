@@ -64,3 +64,19 @@ def test_copy_refuses_a_target_that_is_not_empty(sqlite_history: Harness, db_url
     result = sqlite_history.cli("copy", "--to", db_url)
     assert result.exit_code == 2
     assert "target database is not empty" in result.stderr
+
+
+def test_a_copy_keeps_the_feeds_entry_ids(
+    sqlite_history: Harness, db_url: str, tmp_path: Path
+) -> None:
+    import feedparser
+
+    assert sqlite_history.cli("feed", "--out", str(tmp_path / "before.atom")).exit_code == 0
+    assert sqlite_history.cli("copy", "--to", db_url).exit_code == 0
+    sqlite_history.db_url = db_url
+    assert sqlite_history.cli("feed", "--out", str(tmp_path / "after.atom")).exit_code == 0
+    before = feedparser.parse((tmp_path / "before.atom").read_bytes())
+    after = feedparser.parse((tmp_path / "after.atom").read_bytes())
+    assert before.feed.id == after.feed.id
+    assert [e.id for e in before.entries] == [e.id for e in after.entries]
+    assert len(before.entries) >= 5

@@ -178,3 +178,28 @@ def test_serve_without_a_database_file_says_to_sync_first(harness: Harness, tmp_
     assert result.exit_code == 2
     assert "does not exist; run `catalog-sync sync`" in result.stderr
     assert not (tmp_path / "nothing-here.db").exists()
+
+
+@sqlite_only
+def test_hostile_names_are_text_on_datasettes_pages(harness: Harness) -> None:
+    from conftest import catalog, model
+
+    harness.serve(
+        catalog(
+            model("<img src=x onerror=alert(1)>", 1, provider="</td><script>alert(2)</script>"),
+            model("ok", 2, label='"><b>bold</b>'),
+        )
+    )
+    harness.sync()
+    process = CliProcess(
+        ["--config", str(harness.config_path), "serve", "--port", "0"], harness.env()
+    )
+    try:
+        base = process.wait_for_line("serving ").split(" at ", 1)[1].split()[0]
+        page = get(f"{base}{sqlite_path(harness).stem}/models")[1]
+    finally:
+        process.proc.send_signal(signal.SIGTERM)
+        assert process.finish() == 0, process.lines
+    assert "<img src=x" not in page and "<script>alert(2)" not in page and "<b>bold" not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert "&lt;/td&gt;&lt;script&gt;alert(2)&lt;/script&gt;" in page

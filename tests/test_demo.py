@@ -77,3 +77,4 @@ def check_demo(tmp_path: Path, out: str) -> None:
     assert (tmp_path / "catalog-demo-datasette" / "datasette.yaml").is_file()
     assert "catalog-demo-datasette/" in out
     assert "CATALOG_SYNC_DATABASE_URL=sqlite:///catalog-demo.db catalog-sync serve" in out
+    assert "pip install 'catalog-sync[serve]'" in out

@@ -273,3 +273,41 @@ def test_removed_models_are_not_counted(harness: Harness) -> None:
     assert_matches_database(harness, found)
     assert found["catalog_sync_models"] == 2.0
     assert found["catalog_sync_price_changes_total"] == 1.0
+
+
+def test_a_run_failing_before_its_row_is_a_failure_and_lock_busy_is_not_a_run(
+    harness: Harness,
+) -> None:
+    from catalog_sync.storage.engine import make_engine
+    from catalog_sync.storage.lock import run_lock
+
+    path = with_textfile(harness)
+    harness.sync()
+    success = textfile(path)
+    assert success["catalog_sync_last_run_success"] == 1.0
+    # Another sync holds the lock: exit 4, no run; the holder writes the file.
+    engine = make_engine(harness.db_url)
+    try:
+        with run_lock(engine, purpose="a test"):
+            harness.sync(expect=4)
+    finally:
+        engine.dispose()
+    assert textfile(path) == success
+    # The schema cannot be brought up (a revision this version does not know):
+    # the run fails before writing its sync_runs row, and the file says so.
+    engine = make_engine(harness.db_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(sa.text("UPDATE alembic_version SET version_num = '9999'"))
+    finally:
+        engine.dispose()
+    before = time.time()
+    result = harness.cli("sync")
+    assert result.exit_code != 0
+    failed = textfile(path)
+    assert failed["catalog_sync_last_run_success"] == 0.0
+    assert failed["catalog_sync_last_run_timestamp_seconds"] >= before - 1
+    assert (
+        failed["catalog_sync_last_success_timestamp_seconds"]
+        == success["catalog_sync_last_success_timestamp_seconds"]
+    )

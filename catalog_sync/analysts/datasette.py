@@ -2,8 +2,9 @@
 (Datasette 0.65: the descriptions of the database, every table, view and
 column, the table options and the cookbook's recipes as canned queries) and
 `datasette.yaml` (Datasette 1.0, which splits configuration from metadata: the
-same table options and canned queries, while its metadata.yaml keeps only the
-descriptions; 1.0 also reads the 0.65 form, moving those keys itself).
+same table options and canned queries, which 1.0 takes from there; its
+metadata.yaml is meant for descriptions only, and the copies in ours say the
+same).
 
 Made from the one source of descriptions (storage.descriptions) and the
 cookbook (analysts.cookbook); pure apart from writing the two files."""
@@ -89,7 +90,10 @@ def _canned(recipe: Recipe) -> dict[str, Any]:
     description = f"Recipe {recipe.number} of the analysts' cookbook (docs/queries.md)."
     if recipe.parameters:
         examples = ", ".join(f"{name} = {value}" for name, value in recipe.defaults.items())
-        description += f" Parameters, e.g. {examples}. Times are UTC; a date means its midnight."
+        description += (
+            f" Parameters, e.g. {examples}. Times are UTC, written 2026-11-10 (its "
+            "midnight) or 2026-11-10 06:00:00 (a space, not a T)."
+        )
     query: dict[str, Any] = {
         "title": recipe.title,
         "description": description,

@@ -21,9 +21,9 @@ change) and made unique per database by its identity, the UUID kept in
     tag:catalog-sync,2026:<database-uuid>/catalog_changes/<id>  price, added, removed, restored
     tag:catalog-sync,2026:<database-uuid>/price_points/<id>     a re-priced point (its new period)
 
-A change's entry keeps its id across runs and rewrites of the file; another
-database (a copy made by ``copy`` included: it gets its own identity) gives other
-ids.
+A change's entry keeps its id across runs and rewrites of the file, and across
+``copy`` (which carries the identity over); another database gives other ids.
+``rebuild`` re-derives the rows under new ids: a reader then sees the history again.
 
 The window: the changes since ``since`` (default: the last ``DEFAULT_DAYS`` days),
 the ``MAX_ENTRIES`` newest at most, whatever ``since`` is. Each entry's

@@ -139,9 +139,16 @@ def render_metrics(engine: Engine) -> bytes:
     return generate_latest(registry_of(read_metrics(engine)), UNDERSCORES)
 
 
-def write_textfile(engine: Engine, path: Path, *, now: dt.datetime) -> None:
+def write_textfile(
+    engine: Engine, path: Path, *, now: dt.datetime, failed_since: dt.datetime | None = None
+) -> None:
     """Replace `path` atomically (a temporary file beside it, then a rename) with the
-    metrics after a run; written even when the database cannot be read."""
+    metrics after a run; written even when the database cannot be read.
+
+    `failed_since`: the run that just ended failed, and started then; when the
+    database shows no run finished since (it failed before its sync_runs row was
+    written, e.g. the schema could not be upgraded), the textfile says a run
+    failed now rather than repeat an older run's outcome."""
     try:
         metrics = read_metrics(engine)
     except SQLAlchemyError as exc:
@@ -150,6 +157,12 @@ def write_textfile(engine: Engine, path: Path, *, now: dt.datetime) -> None:
             first_line(exc),
         )
         metrics = Metrics(None, None, None, None, None, database_up=False)
+    if (
+        failed_since is not None
+        and metrics.last_run is not None
+        and metrics.last_run.finished_at < failed_since
+    ):
+        metrics = replace(metrics, last_run=None)
     if metrics.last_run is None:
         # Called after a run that the database does not show as finished (it could
         # not be read, or not recorded): that run failed, now.

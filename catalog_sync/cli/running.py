@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import os
@@ -94,7 +95,12 @@ def _sync_once(
         timeout=config.notify.timeout_seconds,
         attempts=config.notify.max_attempts,
     )
+    from catalog_sync.clock import utcnow
+    from catalog_sync.errors import LockBusy
+
+    started_at = utcnow()
     succeeded = False
+    ran = True
     try:
         with build_client(config.api) as client, _progress_bars() as update:
             source = HooxSource(client, config.api, api_key)
@@ -116,11 +122,15 @@ def _sync_once(
             )
         succeeded = True
         return result
+    except LockBusy:
+        ran = False  # the run holding the lock writes the metrics when it ends
+        raise
     finally:
-        _after_run(config, engine, succeeded=succeeded)
+        if ran:
+            _after_run(config, engine, succeeded=succeeded, started_at=started_at)
 
 
-def _after_run(config: Config, engine: Engine, *, succeeded: bool) -> None:
+def _after_run(config: Config, engine: Engine, *, succeeded: bool, started_at: dt.datetime) -> None:
     """After every run: the metrics textfile; after a successful one: the feed.
     A file that cannot be written is an error line in the log, never the run's
     outcome (the run is recorded already)."""
@@ -132,7 +142,12 @@ def _after_run(config: Config, engine: Engine, *, succeeded: bool) -> None:
 
         _logged(
             "metrics textfile",
-            lambda: write_textfile(engine, Path(config.metrics.textfile), now=now),
+            lambda: write_textfile(
+                engine,
+                Path(config.metrics.textfile),
+                now=now,
+                failed_since=None if succeeded else started_at,
+            ),
         )
     if succeeded and config.feed.path:
         from catalog_sync.analysts.feed import write_feed
@@ -336,6 +351,7 @@ def demo(db_path: Path) -> None:
         f"The change feed (Atom, {entries} entries, for a feed reader) is {feed_path.resolve()}",
         highlight=False,
         soft_wrap=True,
+        markup=False,
     )
     console.print(
         f"Datasette's files (descriptions, the cookbook as canned queries) are in "
@@ -344,6 +360,7 @@ def demo(db_path: Path) -> None:
         f"  CATALOG_SYNC_DATABASE_URL=sqlite:///{db_path} catalog-sync serve",
         highlight=False,
         soft_wrap=True,
+        markup=False,
     )
     console.print(
         f"The database is {db_path}; query it with SQL, e.g.\n"

@@ -75,6 +75,7 @@ def run_demo(db_path: Path, *, say: Callable[[str], None], today: dt.date | None
                     trigger="demo",
                     clock=functools.partial(_fixed, moment),
                     enrich=Enrich(source, DetailsConfig(enabled=True), DEMO_PRICING),
+                    requests_sent=lambda: source.requests,  # noqa: B023  # called within this iteration
                 )
                 say(f"{moment:%Y-%m-%d} {name}: {result.summary()} ({source.requests} requests)")
     return engine

@@ -104,7 +104,7 @@ def send_chat(urls: str, digest: dict[str, Any], *, timeout: float) -> None:
     `rto`, unless a URL sets its own), and twice that the whole call. No error
     message or log line of ours holds a URL (they hold tokens): a failure names
     the services ("Slack", "JSON"); apprise's own log, which may quote them,
-    shows only at DEBUG."""
+    is kept silent."""
     import apprise
 
     title, body = digest_markdown(digest)

@@ -345,3 +345,17 @@ def test_without_the_extra_it_says_what_to_install(monkeypatch: pytest.MonkeyPat
         "notify.apprise_urls_env needs the [notify] extra: pip install 'catalog-sync[notify]'"
     )
     assert apprise_urls(Config(), {}) is None
+
+
+def test_ntfy_gets_the_digest_as_markdown_text(harness: Harness, chat: ChatReceiver) -> None:
+    host, port = chat.server.server_address[:2]
+    chatting(harness, f"ntfy://{host!s}:{port}/catalog-{TOKEN}")
+    harness.serve(catalog(model("veo-3.1", 32), model(HOSTILE, 3)))
+    harness.sync()
+    harness.serve(catalog(model("veo-3.1", 40), model(HOSTILE, 3)))
+    harness.sync()
+    first, second = chat.messages()
+    assert first["topic"] == f"catalog-{TOKEN}"
+    assert f"- added **{HOSTILE_MD}** at 3 credits" in first["message"].splitlines()
+    assert second["title"] == "Hoox catalog: 1 price change (run 2)"
+    assert second["message"].splitlines()[0] == "- **veo-3.1**: 32 → 40 credits (+25 %)"

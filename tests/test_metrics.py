@@ -311,3 +311,28 @@ def test_a_run_failing_before_its_row_is_a_failure_and_lock_busy_is_not_a_run(
         failed["catalog_sync_last_success_timestamp_seconds"]
         == success["catalog_sync_last_success_timestamp_seconds"]
     )
+
+
+def test_an_import_and_a_rebuild_write_the_textfile_and_the_feed(harness: Harness) -> None:
+    import json
+
+    import feedparser
+
+    path = with_textfile(harness)
+    feed = harness.tmp_path / "changes.atom"
+    harness.settings["feed"] = {"path": str(feed)}
+    yesterday = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)  # within the feed's window
+    snapshot = harness.tmp_path / f"catalog-{yesterday:%Y-%m-%dT%H-%M-%S}Z.json"
+    snapshot.write_text(json.dumps(catalog(model("a", 1), model("b", 2))))
+    result = harness.cli("import", str(snapshot))
+    assert result.exit_code == 0, result.output
+    assert textfile(path)["catalog_sync_models"] == 2.0
+    assert textfile(path)["catalog_sync_last_run_success"] == 1.0
+    assert sorted(e.title for e in feedparser.parse(feed.read_bytes()).entries) == [
+        "added a at 1 credits",
+        "added b at 2 credits",
+    ]
+    feed.unlink()
+    result = harness.cli("rebuild")
+    assert result.exit_code == 0, result.output
+    assert len(feedparser.parse(feed.read_bytes()).entries) == 2

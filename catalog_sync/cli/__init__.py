@@ -14,6 +14,7 @@ status, demo), `analysts` (models, history, changes, prices, report),
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import functools
 import logging
 import os
@@ -22,6 +23,7 @@ import sys
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -35,7 +37,7 @@ from catalog_sync.shown import visible
 
 if TYPE_CHECKING:
     from rich.progress import TaskID
-    from sqlalchemy import Connection
+    from sqlalchemy import Connection, Engine
 
     from catalog_sync.core.diff import ChangeSet
     from catalog_sync.core.guards import Policy
@@ -284,6 +286,56 @@ def main() -> None:
 
 
 # The commands register themselves on `cli` when their modules are imported.
+@contextlib.contextmanager
+def outputs_after_run(config: Config, engine: Engine) -> Iterator[None]:
+    """Around a run (sync, scheduled, import, rebuild): after it, the metrics
+    textfile, whatever the outcome; after a success, the feed. An attempt that
+    found the lock busy writes neither: the run holding it does when it ends."""
+    from catalog_sync.clock import utcnow
+    from catalog_sync.errors import LockBusy
+
+    started_at = utcnow()
+    try:
+        yield
+    except LockBusy:
+        raise
+    except BaseException:
+        _after_run(config, engine, succeeded=False, started_at=started_at)
+        raise
+    _after_run(config, engine, succeeded=True, started_at=started_at)
+
+
+def _after_run(config: Config, engine: Engine, *, succeeded: bool, started_at: dt.datetime) -> None:
+    """A file that cannot be written is an error line in the log, never the run's
+    outcome (the run is recorded already)."""
+    from catalog_sync.clock import utcnow
+
+    now = utcnow()
+    if config.metrics.textfile:
+        from catalog_sync.analysts.metrics import write_textfile
+
+        _logged(
+            "metrics textfile",
+            lambda: write_textfile(
+                engine,
+                Path(config.metrics.textfile),
+                now=now,
+                failed_since=None if succeeded else started_at,
+            ),
+        )
+    if succeeded and config.feed.path:
+        from catalog_sync.analysts.feed import write_feed
+
+        _logged("feed", lambda: write_feed(engine, Path(config.feed.path), now=now))
+
+
+def _logged(what: str, write: Callable[[], object]) -> None:
+    try:
+        write()
+    except Exception as exc:  # a side file must never hide the run's outcome
+        logging.getLogger("catalog_sync").error("could not write the %s: %s", what, exc)
+
+
 from catalog_sync.cli import analysts, archive, database, running, tools  # noqa: E402
 
 __all__ = ["analysts", "archive", "cli", "database", "main", "running", "tools"]

@@ -19,6 +19,7 @@ from catalog_sync.cli import (
     echo_preview,
     format_option,
     mass_removal_option,
+    outputs_after_run,
     policy_of,
 )
 from catalog_sync.clock import utcnow
@@ -104,13 +105,14 @@ def import_command(
                 update(done, len(snapshots))
                 log.info("%s: %s", snapshot.path, outcome)
 
-            results = import_snapshots(
-                engine=engine,
-                snapshots=snapshots,
-                policy=policy,
-                archive_only=archive_only,
-                progress=progress,
-            )
+            with outputs_after_run(config, engine):
+                results = import_snapshots(
+                    engine=engine,
+                    snapshots=snapshots,
+                    policy=policy,
+                    archive_only=archive_only,
+                    progress=progress,
+                )
     for snapshot, result in results:
         when = f"{snapshot.observed_at:%Y-%m-%dT%H:%M:%SZ}"
         if result is None:
@@ -134,7 +136,11 @@ def rebuild(app: AppContext) -> None:
     from catalog_sync.storage.engine import opened
 
     config = app.config()
-    with opened(config.database.url) as engine, _progress_bar("rebuilding") as update:
+    with (
+        opened(config.database.url) as engine,
+        _progress_bar("rebuilding") as update,
+        outputs_after_run(config, engine),
+    ):
         result = rebuild_history(
             engine, removal_grace_runs=config.sync.removal_grace_runs, progress=update
         )

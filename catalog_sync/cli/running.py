@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +18,7 @@ from catalog_sync.cli import (
     dry_run_option,
     echo_preview,
     mass_removal_option,
+    outputs_after_run,
     policy_of,
 )
 from catalog_sync.config import Config, apprise_urls, require_api_key, webhook_url
@@ -95,21 +94,15 @@ def _sync_once(
         timeout=config.notify.timeout_seconds,
         attempts=config.notify.max_attempts,
     )
-    from catalog_sync.clock import utcnow
-    from catalog_sync.errors import LockBusy
+    with build_client(config.api) as client, _progress_bars() as update:
+        source = HooxSource(client, config.api, api_key)
+        enrich = None
+        if config.details.enabled:
+            from catalog_sync.flows.enrich import Enrich
 
-    started_at = utcnow()
-    succeeded = False
-    ran = True
-    try:
-        with build_client(config.api) as client, _progress_bars() as update:
-            source = HooxSource(client, config.api, api_key)
-            enrich = None
-            if config.details.enabled:
-                from catalog_sync.flows.enrich import Enrich
-
-                enrich = Enrich(source, config.details, config.pricing, progress=update)
-            result = run_sync(
+            enrich = Enrich(source, config.details, config.pricing, progress=update)
+        with outputs_after_run(config, engine):
+            return run_sync(
                 engine=engine,
                 fetch=source.models,  # every request counts against the run's budget
                 trigger=trigger,
@@ -120,46 +113,6 @@ def _sync_once(
                 enrich=enrich,
                 requests_sent=lambda: source.requests,
             )
-        succeeded = True
-        return result
-    except LockBusy:
-        ran = False  # the run holding the lock writes the metrics when it ends
-        raise
-    finally:
-        if ran:
-            _after_run(config, engine, succeeded=succeeded, started_at=started_at)
-
-
-def _after_run(config: Config, engine: Engine, *, succeeded: bool, started_at: dt.datetime) -> None:
-    """After every run: the metrics textfile; after a successful one: the feed.
-    A file that cannot be written is an error line in the log, never the run's
-    outcome (the run is recorded already)."""
-    from catalog_sync.clock import utcnow
-
-    now = utcnow()
-    if config.metrics.textfile:
-        from catalog_sync.analysts.metrics import write_textfile
-
-        _logged(
-            "metrics textfile",
-            lambda: write_textfile(
-                engine,
-                Path(config.metrics.textfile),
-                now=now,
-                failed_since=None if succeeded else started_at,
-            ),
-        )
-    if succeeded and config.feed.path:
-        from catalog_sync.analysts.feed import write_feed
-
-        _logged("feed", lambda: write_feed(engine, Path(config.feed.path), now=now))
-
-
-def _logged(what: str, write: Callable[[], object]) -> None:
-    try:
-        write()
-    except Exception as exc:  # a side file must never hide the run's outcome
-        logging.getLogger("catalog_sync").error("could not write the %s: %s", what, exc)
 
 
 @cli.command()

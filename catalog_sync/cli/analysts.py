@@ -154,6 +154,13 @@ def changes(
         if window_start >= window_end:
             raise UsageError("--movers: --since must be before --until")
         rows = _read(app, lambda c: price_movers(c, since=window_start, until=window_end))
+        if output_format == "table":  # a point labelled for people; CSV/JSON keep its params
+            from catalog_sync.core.details import point_label
+
+            rows = [
+                {**r, "what": r["what"] if r["what"] == "base_cost" else point_label(r["what"])}
+                for r in rows
+            ]
         emit(rows, MOVERS_COLUMNS, output_format)
         return
     rows = _read(app, lambda c: list_changes(c, since=start, until=end, kind=kind))

@@ -56,10 +56,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Select, and_, func, select
+from sqlalchemy import Connection, Engine, Select, and_, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from catalog_sync import __version__
+from catalog_sync.analysts.points import POINT_CHANGES
 from catalog_sync.core.details import point_label
 from catalog_sync.errors import StoreError, UsageError, first_line
 from catalog_sync.shown import visible
@@ -153,28 +154,32 @@ def _changes_query(kind: str, since: dt.datetime) -> Select[Any]:
 
 
 def _points_query(since: dt.datetime) -> Select[Any]:
-    """Re-priced points: each period next to the one before it (same model and
-    params), where the cost differs; as the price_point_changes view, with the id."""
+    """Re-priced points: the price_point_changes view, each row with the id of
+    the period it opened (a point's periods start at distinct runs)."""
+    view = POINT_CHANGES.c
     point = PricePoint
-    periods = select(
-        point.id,
-        point.model_id,
-        point.params,
-        point.cost_per_generation.label("new_cost"),
-        point.valid_from.label("changed_at"),
-        point.sync_run_id,
-        func.lag(point.cost_per_generation)
-        .over(partition_by=(point.model_id, point.params), order_by=(point.valid_from, point.id))
-        .label("old_cost"),
-    ).subquery("periods")
-    p = periods.c
     return (
         select(
-            p.id, p.changed_at, p.sync_run_id, *_model_columns(), p.old_cost, p.new_cost, p.params
+            point.id,
+            point.valid_from.label("changed_at"),
+            point.sync_run_id,
+            *_model_columns(),
+            view.old_cost,
+            view.new_cost,
+            view.params,
         )
-        .join(Model, Model.id == p.model_id)
-        .where(p.old_cost.is_not(None), p.old_cost != p.new_cost, p.changed_at >= since)
-        .order_by(p.changed_at.desc(), p.id.desc())
+        .select_from(POINT_CHANGES)
+        .join(
+            point,
+            and_(
+                point.model_id == view.model_id,
+                point.params == view.params,
+                point.valid_from == view.changed_at,
+            ),
+        )
+        .join(Model, Model.id == point.model_id)
+        .where(point.valid_from >= since)
+        .order_by(point.valid_from.desc(), point.id.desc())
     )
 
 

@@ -13,6 +13,7 @@ from catalog_sync.storage.schema import Model, PricePoint
 
 POINT_CHANGES = table(
     "price_point_changes",
+    column("model_id"),
     column("model"),
     column("provider"),
     column("type"),

@@ -58,7 +58,7 @@ def serve(app: AppContext, host: str, port: int) -> None:
     """
     from sqlalchemy.engine import make_url
 
-    from catalog_sync.analysts.serve import check_installed, serve
+    from catalog_sync.analysts.serve import serve
 
     url = app.config().database.url
     parsed = make_url(url)
@@ -73,5 +73,4 @@ def serve(app: AppContext, host: str, port: int) -> None:
         raise UsageError(
             f"{visible(str(path))} does not exist; run `catalog-sync sync` (or `demo`) first"
         )
-    check_installed()
     serve(path, host=host, port=port, announce=lambda line: click.echo(visible(line), err=True))

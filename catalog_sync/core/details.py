@@ -67,14 +67,20 @@ def parse_details(body: bytes, name: str) -> Details:
         raise DetailFailure(f"details of {name!r}: not valid JSON: {exc}") from exc
     except RecursionError as exc:
         raise DetailFailure(f"details of {name!r}: nested too deeply") from exc
-    paths: list[str] = []
-    if may_hold_unstorable(body):
-        try:
-            document, paths = repaired(document)
-        except (KeysCollide, RecursionError) as exc:
-            raise DetailFailure(f"details of {name!r}: {exc}") from exc
+    document, paths = _storable(body, document, f"details of {name!r}")
     details = details_from(document, name)
     return replace(details, repaired=tuple(paths)) if paths else details
+
+
+def _storable(body: bytes, document: Any, where: str) -> tuple[Any, list[str]]:
+    """The document with NUL and lone surrogates replaced (U+FFFD), and the paths
+    replaced; a DetailFailure when keys collide once repaired or it is too deep."""
+    if not may_hold_unstorable(body):
+        return document, []
+    try:
+        return repaired(document)
+    except (KeysCollide, RecursionError) as exc:
+        raise DetailFailure(f"{where}: {exc}") from exc
 
 
 def details_from(document: Any, name: str) -> Details:
@@ -281,12 +287,7 @@ def parse_quote(body: bytes, name: str) -> Quote:
         raise DetailFailure(f"{where}: not valid JSON: {exc}") from exc
     if not isinstance(document, dict):
         raise DetailFailure(f"{where}: not a JSON object")
-    paths: list[str] = []
-    if may_hold_unstorable(body):
-        try:
-            document, paths = repaired(document)
-        except (KeysCollide, RecursionError) as exc:
-            raise DetailFailure(f"{where}: {exc}") from exc
+    document, paths = _storable(body, document, where)
     if document.get("model") != name:
         raise DetailFailure(f"{where}: the answer names another model ({document.get('model')!r})")
     cost: Any = document.get("cost_per_generation")

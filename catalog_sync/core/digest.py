@@ -39,14 +39,7 @@ def build_digest(
     restored = [{"name": c.name} for c in changes.changes if c.kind == "restored"]
     if not (prices or added or removed or restored or repriced):
         return None
-    counts = [
-        (len(prices), "price change"),
-        (len(repriced), "price point change"),
-        (len(added), "added"),
-        (len(removed), "removed"),
-        (len(restored), "restored"),
-    ]
-    head = ", ".join(f"{n} {_plural(n, what)}" for n, what in counts if n)
+    head = _headline(prices, repriced, added, removed, restored)
     lines = [f"Hoox catalog: {head} (run {run_id}, {observed_at})"]
     lines += [f"• {p['name']}: {p['old_cost']:g} → {p['new_cost']:g}{_pct_text(p)}" for p in prices]
     lines += [
@@ -83,6 +76,17 @@ def _pct(old: Any, new: Any) -> float | None:
 def _pct_text(price: dict[str, Any]) -> str:
     pct = price["pct_change"]
     return "" if pct is None else f" ({pct:+g}%)"
+
+
+def _headline(*kinds: Sequence[Any]) -> str:
+    """`2 price changes, 1 added`: the counts of (prices, re-priced points, added,
+    removed, restored), the empty ones left out."""
+    names = ("price change", "price point change", "added", "removed", "restored")
+    return ", ".join(
+        f"{len(rows)} {_plural(len(rows), what)}"
+        for rows, what in zip(kinds, names, strict=True)
+        if rows
+    )
 
 
 def _plural(n: int, what: str) -> str:
@@ -148,14 +152,7 @@ def digest_markdown(digest: Mapping[str, Any]) -> tuple[str, str]:
     added = changes.get("added", [])
     removed = changes.get("removed", [])
     restored = changes.get("restored", [])
-    counts = [
-        (len(prices), "price change"),
-        (len(repriced), "price point change"),
-        (len(added), "added"),
-        (len(removed), "removed"),
-        (len(restored), "restored"),
-    ]
-    head = ", ".join(f"{n} {_plural(n, what)}" for n, what in counts if n)
+    head = _headline(prices, repriced, added, removed, restored)
     title = f"Hoox catalog: {head} (run {int(digest['run_id'])})"
     lines = [f"- **{_md(p['name'])}**: {_cost_move(p)}" for p in prices]
     lines += [f"- **{_md(p['name'])}** {_md(p['params'])}: {_cost_move(p)}" for p in repriced]

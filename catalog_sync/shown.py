@@ -47,3 +47,14 @@ def as_text(text: str) -> Text:
     from rich.text import Text
 
     return Text(visible(text))
+
+
+# What `visible` leaves that one line should not hold (tab, newline), and the two
+# noncharacters XML 1.0 cannot hold at all.
+_MORE = re.compile("[\t\n\ufffe\uffff]")
+
+
+def one_line(text: str) -> str:
+    """`visible(text)` on one line that XML 1.0 can hold: tab, newline and the
+    noncharacters U+FFFE/U+FFFF also as visible escapes (a feed title, a label)."""
+    return _MORE.sub(_escape, visible(text))

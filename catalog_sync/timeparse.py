@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from catalog_sync.clock import as_utc
 from catalog_sync.errors import UsageError
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
@@ -35,9 +36,7 @@ def parse_moment(text: str, *, now: dt.datetime, option: str = "time") -> dt.dat
             f"{option}: {text!r} is not a date (2026-11-01), a timestamp "
             "(2026-11-01T12:00:00Z), a duration ago (7d) or 'now'"
         ) from None
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(dt.UTC)
+    return as_utc(moment)
 
 
 _NAME_MOMENT = re.compile(
@@ -66,4 +65,4 @@ def moment_in_name(name: str) -> dt.datetime | None:
         moment = dt.datetime.fromisoformat(text + ("+00:00" if tz.upper() in ("", "Z") else tz))
     except ValueError:
         return None
-    return moment.astimezone(dt.UTC)
+    return as_utc(moment)

@@ -144,9 +144,9 @@ def test_the_markdown_digest() -> None:
         " 1 restored (run 7)"
     )
     assert body.splitlines() == [
-        "- **veo-3.1**: 32 → 40 credits (+25 %)",
-        r"- **kling\_2**: 2.5 → 2 credits (-20 %)",
-        '- **veo-3.1** {"duration":8}: 2 → 3 credits (+50 %)',
+        "- **veo-3.1**: 32 → 40 credits (+25%)",
+        r"- **kling\_2**: 2.5 → 2 credits (-20%)",
+        '- **veo-3.1** {"duration":8}: 2 → 3 credits (+50%)',
         "- added **flux-2-pro** at 0.5 credits",
         "- removed **old**",
         "- restored **back**",
@@ -235,7 +235,7 @@ def test_a_price_change_sends_one_markdown_message(harness: Harness, chat: ChatR
     assert [path for path, _, _ in chat.received] == [f"/chat/{TOKEN}"] * 2
     message = chat.messages()[1]
     assert message["title"] == "Hoox catalog: 1 price change (run 2)"
-    assert message["message"].splitlines()[0] == "- **veo-3.1**: 32 → 40 credits (+25 %)"
+    assert message["message"].splitlines()[0] == "- **veo-3.1**: 32 → 40 credits (+25%)"
     assert harness.rows("SELECT notified_at IS NOT NULL, notify_error FROM sync_runs") == [
         (True, None),
         (True, None),
@@ -358,4 +358,4 @@ def test_ntfy_gets_the_digest_as_markdown_text(harness: Harness, chat: ChatRecei
     assert first["topic"] == f"catalog-{TOKEN}"
     assert f"- added **{HOSTILE_MD}** at 3 credits" in first["message"].splitlines()
     assert second["title"] == "Hoox catalog: 1 price change (run 2)"
-    assert second["message"].splitlines()[0] == "- **veo-3.1**: 32 → 40 credits (+25 %)"
+    assert second["message"].splitlines()[0] == "- **veo-3.1**: 32 → 40 credits (+25%)"

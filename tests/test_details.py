@@ -7,13 +7,8 @@ from typing import Any
 
 import pytest
 
-from catalog_sync.core.details import (
-    DetailFailure,
-    params_text,
-    parse_details,
-    parse_quote,
-    price_grid,
-)
+from catalog_sync.core.details import DetailFailure, parse_details
+from catalog_sync.core.pricing import params_text, parse_quote, price_grid
 
 
 def details(settings: list[dict[str, Any]], properties: dict[str, Any]) -> Any:

@@ -124,7 +124,7 @@ def test_the_summary_line_and_the_digest() -> None:
 
 
 def test_a_point_is_labelled_for_people() -> None:
-    from catalog_sync.core.details import point_label
+    from catalog_sync.wording import point_label
 
     text = '{"duration":8,"generateAudio":false,"quality":"high","resolution":"1080p"}'
     assert point_label(text) == "8s 1080p generateAudio off quality=high"

@@ -30,24 +30,24 @@ SINCE_EVER = "2026-01-01"
 
 # Changes of the test history (docs/queries.md), as their entries are titled.
 KNOWN_TITLES = {
-    "veo-3.1-lite: 4 -> 5 credits (+25 %)": "2026-10-01",
-    "seedance-2.0: 34.05 -> 30 credits (-11.89 %)": "2026-10-01",
+    "veo-3.1-lite: 4 -> 5 credits (+25%)": "2026-10-01",
+    "seedance-2.0: 34.05 -> 30 credits (-11.89%)": "2026-10-01",
     "added flux-2-pro at 2 credits": "2026-10-01",
-    "veo-3.1: 32 -> 28 credits (-12.5 %)": "2026-11-01",
-    "kling-pro: 7.5 -> 8 credits (+6.67 %)": "2026-11-01",
-    "z-image-turbo: 0.1 -> 0.15 credits (+50 %)": "2026-11-01",
-    "flux-2-pro: 2 -> 2.5 credits (+25 %)": "2026-11-01",
+    "veo-3.1: 32 -> 28 credits (-12.5%)": "2026-11-01",
+    "kling-pro: 7.5 -> 8 credits (+6.67%)": "2026-11-01",
+    "z-image-turbo: 0.1 -> 0.15 credits (+50%)": "2026-11-01",
+    "flux-2-pro: 2 -> 2.5 credits (+25%)": "2026-11-01",
     "removed grok-imagine-video-edit": "2026-11-01",
     "restored grok-imagine-video-edit at 5 credits": "2026-11-15",
-    "grok-imagine-video-edit: 4 -> 5 credits (+25 %)": "2026-11-15",
-    "veo-3.1: 28 -> 30 credits (+7.14 %)": "2026-11-15",
+    "grok-imagine-video-edit: 4 -> 5 credits (+25%)": "2026-11-15",
+    "veo-3.1: 28 -> 30 credits (+7.14%)": "2026-11-15",
     "added veo-3.1 at 32 credits": "2026-09-01",
 }
 # The two points Hoox re-priced on 11-01 (their base costs unchanged).
 KNOWN_POINT_TITLES = {
-    "veo-3.1-flf 8s 1080p generateAudio off: 28.8 -> 36 credits (+25 %)",
-    "veo-3.1-flf 8s 1080p generateAudio on: 48 -> 60 credits (+25 %)",
-    "seedance-1.5 10s 1080p: 7.8 -> 8.58 credits (+10 %)",
+    "veo-3.1-flf 8s 1080p generateAudio off: 28.8 -> 36 credits (+25%)",
+    "veo-3.1-flf 8s 1080p generateAudio on: 48 -> 60 credits (+25%)",
+    "seedance-1.5 10s 1080p: 7.8 -> 8.58 credits (+10%)",
 }
 
 
@@ -105,7 +105,7 @@ def test_one_entry_per_change_newest_first(priced_history: Harness) -> None:
     assert re.fullmatch(TAG_ID.pattern.split("/", 1)[0] + "/feed", feed.feed.id)
 
     # Each id names its own change: a catalog_changes row, or the new period of a point.
-    veo = titles["veo-3.1: 32 -> 28 credits (-12.5 %)"]
+    veo = titles["veo-3.1: 32 -> 28 credits (-12.5%)"]
     change_id = int(veo.id.rsplit("/", 1)[1])
     [(run, field, name)] = h.rows(
         "SELECT c.sync_run_id, c.field, m.name FROM catalog_changes c"
@@ -115,7 +115,7 @@ def test_one_entry_per_change_newest_first(priced_history: Harness) -> None:
     assert (field, name) == ("base_cost", "veo-3.1")
     assert f"Sync run {run}," in veo.summary and "2026-11-01 06:00:00 UTC" in veo.summary
     assert "provider google" in veo.summary and "type video" in veo.summary
-    assert "(-4 credits, -12.5 %)" in veo.summary and veo.content[0].value == veo.summary
+    assert "(-4 credits, -12.5%)" in veo.summary and veo.content[0].value == veo.summary
     removed = titles["removed grok-imagine-video-edit"].summary
     assert "left the catalog with a last base cost of 4 credits." in removed
     restored = titles["restored grok-imagine-video-edit at 5 credits"].summary
@@ -160,7 +160,7 @@ def test_ids_are_stable_and_belong_to_one_database(
     h.serve(document)
     h.sync()
     _, later = write(h, "--since", SINCE_EVER, name="later.xml")
-    assert later.entries[0].title == "veo-3.1: 30 -> 33 credits (+10 %)"
+    assert later.entries[0].title == "veo-3.1: 30 -> 33 credits (+10%)"
     assert len(later.entries) == len(first.entries) + 1
     assert {(e.id, e.title) for e in first.entries} < {(e.id, e.title) for e in later.entries}
 
@@ -247,9 +247,9 @@ def test_text_from_the_api_stays_text(harness: Harness) -> None:
     titles = {e.title for e in feed.entries}
     assert titles >= {
         "added <script>alert(1)</script> at 1 credits",
-        "<script>alert(1)</script>: 1 -> 2 credits (+100 %)",
+        "<script>alert(1)</script>: 1 -> 2 credits (+100%)",
         "added esc\\x1b[2Jbell\\x07 at 2 credits",
-        "esc\\x1b[2Jbell\\x07: 2 -> 3 credits (+50 %)",
+        "esc\\x1b[2Jbell\\x07: 2 -> 3 credits (+50%)",
         "added c1\\x9b31mbidi\\u202edone at 3 credits",
         "added nul\ufffdname at 4 credits",
     }

@@ -337,7 +337,8 @@ def test_keys_that_become_one_when_repaired_fail_naming_them() -> None:
 
 
 def test_details_and_quotes_are_repaired_or_fail_only_their_model() -> None:
-    from catalog_sync.core.details import DetailFailure, parse_details, parse_quote
+    from catalog_sync.core.details import DetailFailure, parse_details
+    from catalog_sync.core.pricing import parse_quote
 
     body = b'{"name": "m", "settings": [{"key": "k", "label": "a\\u0000b"}]}'
     details = parse_details(body, "m")

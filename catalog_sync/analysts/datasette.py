@@ -11,12 +11,11 @@ cookbook (analysts.cookbook); pure apart from writing the two files."""
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from catalog_sync.analysts.cookbook import Recipe, recipes
+from catalog_sync.files import write_atomically
 from catalog_sync.storage.descriptions import INTERNAL_TABLES, relations
 
 TITLE = "Hoox model catalog and its price history"
@@ -118,7 +117,8 @@ def write_files(out: Path, database: str) -> list[Path]:
     ):
         text = yaml.dump(document, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
         header = f"# {name}: written by `catalog-sync datasette`; regenerate rather than edit.\n"
-        written.append(_replace(out / name, header + text))
+        write_atomically(out / name, header + text)
+        written.append(out / name)
     return written
 
 
@@ -144,15 +144,3 @@ def database_name(url: str) -> str:
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         return Path(parsed.database).stem
     return "catalog"
-
-
-def _replace(path: Path, text: str) -> Path:
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-        Path(temporary).replace(path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path

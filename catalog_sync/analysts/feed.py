@@ -3,11 +3,11 @@
 One entry per change a person subscribes to:
 
 - ``price``: a base-cost change (``catalog_changes``, kind ``updated``, field
-  ``base_cost``), titled ``veo-3.1: 32 -> 28 credits (-12.5 %)``;
+  ``base_cost``), titled ``veo-3.1: 32 -> 28 credits (-12.5%)``;
 - ``price_point``: a re-priced price point (a ``price_points`` period whose cost
   differs from the previous period of the same model and params, as the
   ``price_point_changes`` view counts them), titled
-  ``veo-3.1-flf 8s 1080p: 28.8 -> 36 credits (+25 %)``;
+  ``veo-3.1-flf 8s 1080p: 28.8 -> 36 credits (+25%)``;
 - ``added``, ``removed``, ``restored``: the lifecycle changes of
   ``catalog_changes``, titled ``added flux-2-pro at 2 credits``,
   ``removed grok-imagine-video-edit``, ``restored grok-imagine-video-edit at 5 credits``.
@@ -38,236 +38,47 @@ escaped by the XML writer, so a model named ``<script>`` is that text. The feed
 has no link at all: it points nowhere outside (Atom's ``self`` link is a SHOULD,
 an entry without an ``alternate`` link carries ``content``, as RFC 4287 requires).
 
-One query per entry kind (SQLAlchemy Core, SQLite and PostgreSQL alike); the
-file is written atomically (a temporary file in the same directory, then
-``os.replace``).
+The changes are read by ``analysts.changelog`` (the one reader of the change
+log), worded by ``catalog_sync.wording``, and the file is written by
+``catalog_sync.files.write_atomically``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
-import os
-import re
-import tempfile
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Select, and_, select
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from catalog_sync import __version__
-from catalog_sync.analysts.points import POINT_CHANGES
-from catalog_sync.core.details import point_label
+from catalog_sync.analysts.changelog import MAX_ENTRIES, Change, read_changes
+from catalog_sync.clock import as_utc
 from catalog_sync.errors import StoreError, UsageError, first_line
-from catalog_sync.shown import visible
+from catalog_sync.files import FileWriteError, write_atomically
+from catalog_sync.shown import one_line
 from catalog_sync.storage.identity import database_uuid
 from catalog_sync.storage.migrate import current_revision
-from catalog_sync.storage.schema import CatalogChange, CostPeriod, Model, PricePoint
+from catalog_sync.wording import cost_delta, cost_move, credits, point_label
 
 DEFAULT_DAYS = 30  # the window when no `since` is given
-MAX_ENTRIES = 500  # the newest changes at most, with or without `since`
 TAG_AUTHORITY = "tag:catalog-sync,2026:"
 FEED_TITLE = "catalog-sync: Hoox catalog changes"
-KINDS = ("price", "price_point", "added", "removed", "restored")
-
-# What `visible` leaves that a one-line title should not hold (tab, newline), and
-# the two noncharacters XML 1.0 cannot hold at all.
-_MORE = re.compile("[\t\n\ufffe\uffff]")
-
-
-@dataclass(frozen=True)
-class Change:
-    """One entry's facts, as read from the database (API text as it is stored)."""
-
-    kind: str  # one of KINDS
-    table: str  # where `id` lives: catalog_changes or price_points
-    id: int
-    changed_at: dt.datetime
-    sync_run_id: int
-    name: str
-    label: str | None
-    provider: str | None
-    type: str | None
-    old_cost: Any  # credits; None for added, restored
-    new_cost: Any  # credits; for removed: the last cost
-    params: str | None = None  # a price point's canonical JSON
-
-
-# --- reading ---------------------------------------------------------------------
-
-
-def read_changes(
-    connection: Connection, *, since: dt.datetime, limit: int = MAX_ENTRIES
-) -> list[Change]:
-    """The `limit` newest changes observed at or after `since`, newest first."""
-    found: list[Change] = []
-    for kind in KINDS:
-        query = _points_query(since) if kind == "price_point" else _changes_query(kind, since)
-        for row in connection.execute(query.limit(limit)):
-            found.append(_change(kind, row._mapping))
-    found.sort(key=lambda c: (c.name, KINDS.index(c.kind), c.id))
-    found.sort(key=lambda c: c.changed_at, reverse=True)  # stable: ties keep the order above
-    return found[:limit]
-
-
-def _model_columns() -> tuple[Any, ...]:
-    return (Model.name, Model.label, Model.provider, Model.type)
-
-
-def _changes_query(kind: str, since: dt.datetime) -> Select[Any]:
-    change = CatalogChange
-    if kind == "price":
-        query = select(
-            change.id,
-            change.changed_at,
-            change.sync_run_id,
-            *_model_columns(),
-            change.old_value.label("old_cost"),
-            change.new_value.label("new_cost"),
-        ).where(change.kind == "updated", change.field == "base_cost")
-    else:
-        # The cost: of the period the change opened (added, restored) or closed (removed).
-        moment = CostPeriod.valid_to if kind == "removed" else CostPeriod.valid_from
-        query = (
-            select(
-                change.id,
-                change.changed_at,
-                change.sync_run_id,
-                *_model_columns(),
-                CostPeriod.base_cost.label("new_cost"),
-            )
-            .outerjoin(
-                CostPeriod,
-                and_(CostPeriod.model_id == change.model_id, moment == change.changed_at),
-            )
-            .where(change.kind == kind)
-        )
-    return (
-        query.join(Model, Model.id == change.model_id)
-        .where(change.changed_at >= since)
-        .order_by(change.changed_at.desc(), change.id.desc())
-    )
-
-
-def _points_query(since: dt.datetime) -> Select[Any]:
-    """Re-priced points: the price_point_changes view, each row with the id of
-    the period it opened (a point's periods start at distinct runs)."""
-    view = POINT_CHANGES.c
-    point = PricePoint
-    return (
-        select(
-            point.id,
-            point.valid_from.label("changed_at"),
-            point.sync_run_id,
-            *_model_columns(),
-            view.old_cost,
-            view.new_cost,
-            view.params,
-        )
-        .select_from(POINT_CHANGES)
-        .join(
-            point,
-            and_(
-                point.model_id == view.model_id,
-                point.params == view.params,
-                point.valid_from == view.changed_at,
-            ),
-        )
-        .join(Model, Model.id == point.model_id)
-        .where(point.valid_from >= since)
-        .order_by(point.valid_from.desc(), point.id.desc())
-    )
-
-
-def _change(kind: str, row: Any) -> Change:
-    return Change(
-        kind=kind,
-        table="price_points" if kind == "price_point" else "catalog_changes",
-        id=int(row["id"]),
-        changed_at=_utc(row["changed_at"]),
-        sync_run_id=int(row["sync_run_id"]),
-        name=row["name"],
-        label=row["label"],
-        provider=row["provider"],
-        type=row["type"],
-        old_cost=row.get("old_cost"),
-        new_cost=row.get("new_cost"),
-        params=row.get("params"),
-    )
-
-
-def _utc(value: Any) -> dt.datetime:
-    if isinstance(value, str):  # a driver that hands text back
-        value = dt.datetime.fromisoformat(value)
-    assert isinstance(value, dt.datetime)
-    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
 # --- rendering (pure) --------------------------------------------------------------
 
 
-def plain(text: str) -> str:
-    """API text as one line XML 1.0 can hold: controls, bidi controls, tab,
-    newline and the noncharacters U+FFFE/U+FFFF as visible escapes."""
-    return _MORE.sub(_escape, visible(text))
-
-
-def _escape(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-
-def credits(value: Any) -> str:
-    """A cost for people: 32, 34.05, 0.15 (6 places at most)."""
-    if not _is_number(value):
-        return plain(str(value))
-    if not math.isfinite(value) or abs(value) >= 1e15:
-        return repr(value)
-    text = f"{value:.6f}".rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _signed(value: float) -> str:
-    return f"+{credits(value)}" if value > 0 else credits(value)
-
-
-def _pct(old: Any, new: Any) -> str | None:
-    """`+25 %`; None when it has no meaning (an old cost of 0, not numbers)."""
-    if not (_is_number(old) and _is_number(new)) or not old:
-        return None
-    if not (math.isfinite(old) and math.isfinite(new)):
-        return None
-    return f"{_signed(round((new - old) / old * 100, 2))} %"
-
-
-def _percent(old: Any, new: Any) -> str:
-    pct = _pct(old, new)
-    return f" ({pct})" if pct else ""
-
-
-def _delta(old: Any, new: Any) -> str:
-    """` (-4 credits, -12.5 %)`."""
-    if not (_is_number(old) and _is_number(new)):
-        return ""
-    pct = _pct(old, new)
-    return f" ({_signed(round(new - old, 6))} credits{f', {pct}' if pct else ''})"
-
-
 def entry_title(change: Change) -> str:
     """The line a person reads in the feed reader's list."""
-    name = plain(change.name)
+    name = one_line(change.name)
     if change.kind == "price":
         return f"{name}: {_costs(change)}"
     if change.kind == "price_point":
-        return f"{name} {plain(point_label(change.params or '{}'))}: {_costs(change)}"
+        return f"{name} {one_line(point_label(change.params or '{}'))}: {_costs(change)}"
     if change.kind == "removed":
         return f"removed {name}"
     at = "" if change.new_cost is None else f" at {credits(change.new_cost)} credits"
@@ -275,8 +86,7 @@ def entry_title(change: Change) -> str:
 
 
 def _costs(change: Change) -> str:
-    old, new = change.old_cost, change.new_cost
-    return f"{credits(old)} -> {credits(new)} credits{_percent(old, new)}"
+    return one_line(cost_move(change.old_cost, change.new_cost))
 
 
 def entry_summary(change: Change) -> str:
@@ -303,7 +113,13 @@ def entry_summary(change: Change) -> str:
     else:
         what = f"{model} left the catalog" + _at(new, "with a last base cost of")
     observed = change.changed_at.strftime("%Y-%m-%d %H:%M:%S UTC")
-    return plain(f"{what} Sync run {change.sync_run_id}, observed {observed}.")
+    return one_line(f"{what} Sync run {change.sync_run_id}, observed {observed}.")
+
+
+def _delta(old: Any, new: Any) -> str:
+    """` (-4 credits, -12.5%)`."""
+    delta = cost_delta(old, new)
+    return f" ({delta})" if delta else ""
 
 
 def _at(cost: Any, words: str) -> str:
@@ -336,7 +152,7 @@ def build_feed(changes: Sequence[Change], *, database_id: str, now: dt.datetime)
     feed.author({"name": "catalog-sync"})
     feed.generator("catalog-sync", version=__version__)  # no uri: the feed links nowhere
     feed.language("en")
-    feed.updated(max((c.changed_at for c in changes), default=_utc(now)))
+    feed.updated(max((c.changed_at for c in changes), default=as_utc(now)))
     for change in changes:
         entry = feed.add_entry(order="append")
         entry.id(entry_id(database_id, change))
@@ -372,28 +188,10 @@ def write_feed(
             changes = read_changes(connection, since=start, limit=limit)
     except SQLAlchemyError as exc:
         raise StoreError(f"database error: {first_line(exc)}") from exc
-    _replace(path, build_feed(changes, database_id=database_id, now=now))
-    return len(changes)
-
-
-def _replace(path: Path, data: bytes) -> None:
-    """`path` holds `data` (left alone when it does already), or it is unchanged."""
     try:
-        if path.is_file() and path.read_bytes() == data:
-            return
-        mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-        handle, temporary = tempfile.mkstemp(
-            dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+        write_atomically(
+            path, build_feed(changes, database_id=database_id, now=now), skip_unchanged=True
         )
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(data)
-                stream.flush()
-                os.fsync(stream.fileno())
-            Path(temporary).chmod(mode)
-            Path(temporary).replace(path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-    except OSError as exc:
-        raise UsageError(f"cannot write the feed {path}: {exc.strerror or exc}") from exc
+    except FileWriteError as exc:
+        raise UsageError(f"cannot write the feed {exc.path}: {exc.reason}") from exc
+    return len(changes)

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from prometheus_client import CollectorRegistry, generate_latest, write_to_textfile
+from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.openmetrics.exposition import UNDERSCORES
 from prometheus_client.parser import text_string_to_metric_families
@@ -31,6 +31,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import aliased
 
 from catalog_sync.errors import first_line
+from catalog_sync.files import write_atomically
 from catalog_sync.storage.schema import Model, SyncRun
 
 log = logging.getLogger(__name__)
@@ -169,7 +170,7 @@ def write_textfile(
         metrics = replace(metrics, last_run=LastRun(now, success=False, duration_seconds=None))
         if metrics.last_success is None:
             metrics = replace(metrics, kept_last_success=previous_last_success(path))
-    write_to_textfile(str(path), registry_of(metrics), UNDERSCORES)
+    write_atomically(path, generate_latest(registry_of(metrics), UNDERSCORES))
 
 
 def previous_last_success(path: Path) -> float | None:

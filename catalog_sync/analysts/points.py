@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, column, func, or_, select, table
 
+from catalog_sync.clock import as_utc
 from catalog_sync.errors import UsageError
 from catalog_sync.storage.schema import Model, PricePoint
 
@@ -67,19 +68,15 @@ def why_no_points(connection: Connection, name: str, *, as_of: dt.datetime | Non
             f"{name} has no price points yet: they need [details] and [pricing] enabled"
             " (docs/pricing.md); a model whose quotes failed shows in `catalog-sync status`"
         )
-    if as_of is not None and as_of < _aware(first):
-        return f"{name} was first quoted at {_aware(first):%Y-%m-%d %H:%M:%S} UTC, after --as-of"
+    if as_of is not None and as_of < as_utc(first):
+        return f"{name} was first quoted at {as_utc(first):%Y-%m-%d %H:%M:%S} UTC, after --as-of"
     if removed_at is not None:
-        when = _aware(removed_at)
+        when = as_utc(removed_at)
         return (
             f"{name} was removed at {when:%Y-%m-%d %H:%M:%S} UTC: its points are closed"
             " (try --as-of before that)"
         )
     return f"{name} had no open price point at that moment"
-
-
-def _aware(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
 def point_changes(
@@ -126,8 +123,4 @@ def point_changes(
 def _moment(value: Any) -> Any:
     """The view's timestamps come back as text on SQLite: the same aware UTC datetime
     the tables give."""
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    if isinstance(value, dt.datetime) and value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    return value
+    return as_utc(value) if isinstance(value, str | dt.datetime) else value

@@ -11,6 +11,8 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
+from catalog_sync.clock import as_utc
+
 if TYPE_CHECKING:
     from catalog_sync.core.diff import ChangeSet
 
@@ -19,7 +21,7 @@ FORMATS = ("table", "csv", "json")
 
 def to_json(value: Any) -> Any:
     if isinstance(value, dt.datetime):
-        return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+        return as_utc(value).isoformat().replace("+00:00", "Z")
     if isinstance(value, Mapping):
         return {k: to_json(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -32,7 +34,7 @@ def cell_text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
-        return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+        return as_utc(value).strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):

@@ -155,7 +155,7 @@ def changes(
             raise UsageError("--movers: --since must be before --until")
         rows = _read(app, lambda c: price_movers(c, since=window_start, until=window_end))
         if output_format == "table":  # a point labelled for people; CSV/JSON keep its params
-            from catalog_sync.core.details import point_label
+            from catalog_sync.wording import point_label
 
             rows = [
                 {**r, "what": r["what"] if r["what"] == "base_cost" else point_label(r["what"])}

@@ -1,4 +1,6 @@
-"""Get Model and pricing answers -> validated values; a model's price grid. Pure.
+"""Get Model answers -> validated details, and what changed in them. Pure.
+
+The price grid and quotes are `core.pricing`.
 
 A bad answer here is a failure of one model (DetailFailure), not of the run: the
 model keeps its stored details and points and is tried again on the next run.
@@ -6,7 +8,6 @@ model keeps its stored details and points and is tried again on the next run.
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -15,6 +16,7 @@ from typing import Any
 
 from catalog_sync.core.storable import KeysCollide, may_hold_unstorable, repaired
 from catalog_sync.core.values import canonical_json
+from catalog_sync.wording import is_number
 
 SCALARS = (str, int, float, bool)
 MAX_RANGE_VALUES = 1000  # a duration minimum..maximum wider than this is not a price grid
@@ -67,12 +69,12 @@ def parse_details(body: bytes, name: str) -> Details:
         raise DetailFailure(f"details of {name!r}: not valid JSON: {exc}") from exc
     except RecursionError as exc:
         raise DetailFailure(f"details of {name!r}: nested too deeply") from exc
-    document, paths = _storable(body, document, f"details of {name!r}")
+    document, paths = storable_document(body, document, f"details of {name!r}")
     details = details_from(document, name)
     return replace(details, repaired=tuple(paths)) if paths else details
 
 
-def _storable(body: bytes, document: Any, where: str) -> tuple[Any, list[str]]:
+def storable_document(body: bytes, document: Any, where: str) -> tuple[Any, list[str]]:
     """The document with NUL and lone surrogates replaced (U+FFFD), and the paths
     replaced; a DetailFailure when keys collide once repaired or it is too deep."""
     if not may_hold_unstorable(body):
@@ -116,7 +118,7 @@ def details_from(document: Any, name: str) -> Details:
     if not isinstance(schema, dict):
         raise DetailFailure(f"{where}: 'input_schema' must be an object")
     details = Details(raw=document, settings=tuple(settings), input_schema=schema)
-    _dimensions(details)  # a grid that cannot be built fails here, for this model
+    dimensions(details)  # a grid that cannot be built fails here, for this model
     return details
 
 
@@ -129,31 +131,10 @@ def _option_value(option: Any) -> Any:
     return option
 
 
-# --- the price grid --------------------------------------------------------------
+# --- the dimensions of the price grid (core.pricing builds it) ---------------------
 
 
-def price_grid(details: Details, *, max_points: int) -> list[dict[str, Any]]:
-    """Every point to quote: the product of the duration values, the resolution
-    enum and each cost-relevant setting's values; past `max_points`, the defaults
-    plus every point that differs from them in one dimension. `[{}]` for none."""
-    dimensions = _dimensions(details)
-    if not dimensions:
-        return [{}]
-    size = math.prod(len(values) for _, values, _ in dimensions)
-    if size <= max_points:
-        keys = [key for key, _, _ in dimensions]
-        return [
-            dict(zip(keys, combination, strict=True))
-            for combination in itertools.product(*(values for _, values, _ in dimensions))
-        ]
-    defaults = {key: default for key, _, default in dimensions}
-    points = [dict(defaults)]
-    for key, values, default in dimensions:
-        points.extend({**defaults, key: value} for value in values if value != default)
-    return points
-
-
-def _dimensions(details: Details) -> list[tuple[str, list[Any], Any]]:
+def dimensions(details: Details) -> list[tuple[str, list[Any], Any]]:
     """(key, values, default) of each dimension the model has."""
     found: list[tuple[str, list[Any], Any]] = []
     properties = details.input_schema.get("properties")
@@ -194,9 +175,7 @@ def _enum(schema: Mapping[str, Any]) -> list[Any] | None:
 
 def _integers(low: Any, high: Any) -> list[Any] | None:
     """Every integer from `low` to `high` (numbers; 4.0 counts as 4)."""
-    if not (_is_number(low) and _is_number(high)) or not (
-        math.isfinite(low) and math.isfinite(high)
-    ):
+    if not (is_number(low) and is_number(high)) or not (math.isfinite(low) and math.isfinite(high)):
         return None
     first, last = math.ceil(low), math.floor(high)
     if last - first + 1 > MAX_RANGE_VALUES:
@@ -218,92 +197,9 @@ def _default(value: Any, values: Sequence[Any]) -> Any:
 def _same(a: Any, b: Any) -> bool:
     if isinstance(a, bool) or isinstance(b, bool):
         return isinstance(a, bool) and isinstance(b, bool) and a is b
-    if _is_number(a) and _is_number(b):
+    if is_number(a) and is_number(b):
         return bool(a == b)
     return type(a) is type(b) and a == b
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def params_text(params: Mapping[str, Any]) -> str:
-    """A point's `params`: canonical JSON text (sorted keys, no spaces)."""
-    return json.dumps(dict(params), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def point_label(params: str) -> str:
-    """A point's `params` text for people: `8s 1080p generateAudio off`."""
-    try:
-        values = json.loads(params)
-    except ValueError:
-        return params
-    if not isinstance(values, dict):
-        return params
-    if not values:
-        return "defaults"
-    words = []
-    for key, value in sorted(
-        values.items(), key=lambda kv: (kv[0] != "duration", kv[0] != "resolution", kv[0])
-    ):
-        if key == "duration":
-            words.append(f"{value}s")
-        elif key == "resolution":
-            words.append(str(value))
-        elif isinstance(value, bool):
-            words.append(f"{key} {'on' if value else 'off'}")
-        else:
-            words.append(f"{key}={value}")
-    return " ".join(words)
-
-
-def quote_body(name: str, params: Mapping[str, Any]) -> dict[str, Any]:
-    """The pricing request for one point, with exactly its values."""
-    body: dict[str, Any] = {"model": name}
-    settings = {k: v for k, v in params.items() if k not in ("duration", "resolution")}
-    if "duration" in params:
-        body["duration"] = params["duration"]
-    if "resolution" in params:
-        body["resolution"] = params["resolution"]
-    if settings:
-        body["model_settings"] = settings
-    body["generation_count"] = 1
-    return body
-
-
-@dataclass(frozen=True)
-class Quote:
-    cost: float  # cost_per_generation
-    normalized: dict[str, Any] | None  # the inputs the engine coerced, if any
-    repaired: tuple[str, ...] = ()  # fields where U+FFFD replaced a NUL or lone surrogate
-
-
-def parse_quote(body: bytes, name: str) -> Quote:
-    """The cost per generation of a pricing answer; DetailFailure when unusable."""
-    where = f"quote of {name!r}"
-    try:
-        document = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise DetailFailure(f"{where}: not valid JSON: {exc}") from exc
-    if not isinstance(document, dict):
-        raise DetailFailure(f"{where}: not a JSON object")
-    document, paths = _storable(body, document, where)
-    if document.get("model") != name:
-        raise DetailFailure(f"{where}: the answer names another model ({document.get('model')!r})")
-    cost: Any = document.get("cost_per_generation")
-    try:
-        value = float(cost) if type(cost) in (int, float) else math.nan
-    except OverflowError:  # an integer too large for a float
-        value = math.inf
-    if not (0 <= value < math.inf):
-        shown = repr(cost) if len(repr(cost)) <= 40 else repr(cost)[:40] + "..."
-        raise DetailFailure(
-            f"{where}: cost_per_generation must be a non-negative number, got {shown}"
-        )
-    normalized = document.get("normalized")
-    return Quote(
-        value, normalized if isinstance(normalized, dict) and normalized else None, tuple(paths)
-    )
 
 
 # --- what changed in the details --------------------------------------------------

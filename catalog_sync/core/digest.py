@@ -10,6 +10,7 @@ from typing import Any
 
 from catalog_sync.core.diff import ChangeSet
 from catalog_sync.shown import visible
+from catalog_sync.wording import credits, percent, percent_change
 
 MAX_TEXT_LINES = 40
 
@@ -23,13 +24,15 @@ def build_digest(
 ) -> dict[str, Any] | None:
     """The digest of a run, or None when nothing worth telling changed; `points`
     are its re-priced price points (name, params, old_cost, new_cost)."""
-    repriced = [{**dict(p), "pct_change": _pct(p["old_cost"], p["new_cost"])} for p in points]
+    repriced = [
+        {**dict(p), "pct_change": percent_change(p["old_cost"], p["new_cost"])} for p in points
+    ]
     prices = [
         {
             "name": c.name,
             "old_cost": c.old_value,
             "new_cost": c.new_value,
-            "pct_change": _pct(c.old_value, c.new_value),
+            "pct_change": percent_change(c.old_value, c.new_value),
         }
         for c in changes.changes
         if c.kind == "updated" and c.field == "base_cost"
@@ -41,12 +44,9 @@ def build_digest(
         return None
     head = _headline(prices, repriced, added, removed, restored)
     lines = [f"Hoox catalog: {head} (run {run_id}, {observed_at})"]
-    lines += [f"• {p['name']}: {p['old_cost']:g} → {p['new_cost']:g}{_pct_text(p)}" for p in prices]
-    lines += [
-        f"• {p['name']} {p['params']}: {p['old_cost']:g} → {p['new_cost']:g}{_pct_text(p)}"
-        for p in repriced
-    ]
-    lines += [f"• added {a['name']} at {a['base_cost']:g}" for a in added]
+    lines += [f"• {p['name']}: {_costs(p)}" for p in prices]
+    lines += [f"• {p['name']} {p['params']}: {_costs(p)}" for p in repriced]
+    lines += [f"• added {a['name']} at {credits(a['base_cost'])}" for a in added]
     lines += [f"• removed {r['name']}" for r in removed]
     lines += [f"• restored {r['name']}" for r in restored]
     if len(lines) > MAX_TEXT_LINES:
@@ -67,15 +67,13 @@ def build_digest(
     }
 
 
-def _pct(old: Any, new: Any) -> float | None:
-    if not isinstance(old, int | float) or not isinstance(new, int | float) or not old:
-        return None
-    return round((new - old) / old * 100, 2)
+def _costs(price: dict[str, Any]) -> str:
+    return f"{credits(price['old_cost'])} → {credits(price['new_cost'])}{_pct_text(price)}"
 
 
 def _pct_text(price: dict[str, Any]) -> str:
     pct = price["pct_change"]
-    return "" if pct is None else f" ({pct:+g}%)"
+    return "" if pct is None else f" ({percent(pct)})"
 
 
 def _headline(*kinds: Sequence[Any]) -> str:
@@ -167,11 +165,11 @@ def digest_markdown(digest: Mapping[str, Any]) -> tuple[str, str]:
 
 
 def _credits(cost: Any) -> str:
-    return f"{cost:g} credits" if isinstance(cost, int | float) else f"{_md(cost)} credits"
+    return f"{credits(cost)} credits" if isinstance(cost, int | float) else f"{_md(cost)} credits"
 
 
 def _cost_move(price: Mapping[str, Any]) -> str:
     old, new = price["old_cost"], price["new_cost"]
-    move = f"{old:g} → {_credits(new)}" if isinstance(old, int | float) else _credits(new)
+    move = f"{credits(old)} → {_credits(new)}" if isinstance(old, int | float) else _credits(new)
     pct = price.get("pct_change")
-    return move if pct is None else f"{move} ({pct:+g} %)"
+    return move if pct is None else f"{move} ({percent(pct)})"

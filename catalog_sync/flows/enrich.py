@@ -16,18 +16,10 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from catalog_sync.config import DetailsConfig, PricingConfig
-from catalog_sync.core.details import (
-    DetailFailure,
-    Details,
-    detail_changes,
-    params_text,
-    parse_details,
-    parse_quote,
-    price_grid,
-    quote_body,
-)
+from catalog_sync.core.details import DetailFailure, Details, detail_changes, parse_details
 from catalog_sync.core.diff import ChangeSet
 from catalog_sync.core.plan import details_due, quotes_due
+from catalog_sync.core.pricing import params_text, parse_quote, price_grid, quote_body
 from catalog_sync.errors import AuthFailed, FetchError
 from catalog_sync.flows.repairs import REPAIRED
 from catalog_sync.hoox.source import HooxSource

@@ -14,7 +14,6 @@ stored item or archived body.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
 import math
@@ -26,6 +25,7 @@ import httpx
 import stamina
 
 from catalog_sync import __version__
+from catalog_sync.clock import as_utc, utcnow
 from catalog_sync.config import ApiConfig
 from catalog_sync.errors import AuthFailed, FetchError
 from catalog_sync.hoox.budget import RequestBudget
@@ -285,6 +285,4 @@ def _retry_after(value: str) -> float | None:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
+    return max(0.0, (as_utc(when) - utcnow()).total_seconds())

@@ -9,7 +9,12 @@ last pass over its error line and every log record.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from catalog_sync.config import Config
 
 REDACTED = "[redacted]"
 # Shorter "secrets" would blot out ordinary text (and JSON) where they happen to occur.
@@ -68,3 +73,37 @@ class RedactingFilter(logging.Filter):
         if record.exc_text:
             record.exc_text = self.redactor(record.exc_text)
         return True
+
+
+# --- the secrets a process may meet -------------------------------------------------
+
+
+def env_secrets(environ: Mapping[str, str]) -> list[str]:
+    """The secrets the environment holds: the API key, a database URL's password."""
+    from catalog_sync.config import API_KEY_ENV, DATABASE_URL_ENV
+
+    return [environ.get(API_KEY_ENV, "").strip(), *url_password(environ.get(DATABASE_URL_ENV))]
+
+
+def config_secrets(config: Config, environ: Mapping[str, str]) -> list[str]:
+    """The database URL's password, the webhook URL and the apprise URLs (each
+    one and all together: they hold tokens) the configuration points at."""
+    hook = environ.get(config.notify.webhook_url_env, "") if config.notify.webhook_url_env else ""
+    chat = environ.get(config.notify.apprise_urls_env, "") if config.notify.apprise_urls_env else ""
+    chat_urls = [url for url in re.split(r"[\s,]+", chat) if url]
+    return [*url_password(config.database.url), hook.strip(), chat.strip(), *chat_urls]
+
+
+def url_password(url: str | None) -> list[str]:
+    """A URL's password, as written and decoded ([] when it has none)."""
+    if not url:
+        return []
+    from urllib.parse import quote, unquote, urlsplit
+
+    try:
+        raw = urlsplit(url.strip()).password
+    except ValueError:
+        return []
+    if not raw:
+        return []
+    return [raw, unquote(raw), quote(unquote(raw), safe="")]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import sys
 from collections.abc import Callable
@@ -10,18 +11,15 @@ from typing import TYPE_CHECKING, TypeVar
 
 import click
 
-from catalog_sync.cli import (
-    AppContext,
-    _progress_bar,
-    _read,
-    cli,
+from catalog_sync.cli.group import AppContext, cli
+from catalog_sync.cli.options import (
     dry_run_option,
     echo_preview,
     format_option,
     mass_removal_option,
-    outputs_after_run,
-    policy_of,
+    read_database,
 )
+from catalog_sync.cli.progress import progress_bar
 from catalog_sync.clock import utcnow
 from catalog_sync.errors import UsageError
 
@@ -67,52 +65,33 @@ def import_command(
     newer than the newest recorded observation is refused; import older ones
     with --archive-only, then run `catalog-sync rebuild`.
     """
-    from catalog_sync.flows.imports import Snapshot, import_snapshots, preview_import
+    from catalog_sync.flows.imports import Snapshot, read_snapshots
+    from catalog_sync.runner import runs
     from catalog_sync.storage.engine import opened
-    from catalog_sync.timeparse import moment_in_name, parse_moment
+    from catalog_sync.timeparse import parse_moment
 
     if observed_at is not None and len(files) > 1:
         raise UsageError("--observed-at applies to one file; name the others by their time")
-    snapshots = []
-    for path in files:
-        moment = (
-            parse_moment(observed_at, now=utcnow(), option="--observed-at")
-            if observed_at
-            else moment_in_name(path.name)
-        )
-        if moment is None:
-            raise UsageError(
-                f"{path}: no timestamp in the file name; give it with --observed-at "
-                "or rename the file (e.g. catalog-2026-11-01T06-00-00Z.json)"
-            )
-        snapshots.append(Snapshot(path=path, body=path.read_bytes(), observed_at=moment))
+    moment = (
+        parse_moment(observed_at, now=utcnow(), option="--observed-at") if observed_at else None
+    )
+    snapshots = read_snapshots(files, observed_at=moment)
     config = app.config()
-    policy = policy_of(config, allow_mass_removal)
+    guards = {"archive_only": archive_only, "allow_mass_removal": allow_mass_removal}
     with opened(config.database.url) as engine:
         if dry_run:
-            for snapshot, changes in preview_import(
-                engine, snapshots, policy, archive_only=archive_only
-            ):
+            for snapshot, changes in runs.dry_run_import(config, engine, snapshots, **guards):
                 click.echo(f"== {snapshot.path} ({snapshot.observed_at:%Y-%m-%d %H:%M:%S} UTC)")
                 echo_preview([changes])
             return
-        with _progress_bar("importing") as update:
-            done = 0
+        with progress_bar("importing") as update:
+            done = itertools.count(1)
 
             def progress(snapshot: Snapshot, outcome: str) -> None:
-                nonlocal done
-                done += 1
-                update(done, len(snapshots))
+                update(next(done), len(snapshots))
                 log.info("%s: %s", snapshot.path, outcome)
 
-            with outputs_after_run(config, engine):
-                results = import_snapshots(
-                    engine=engine,
-                    snapshots=snapshots,
-                    policy=policy,
-                    archive_only=archive_only,
-                    progress=progress,
-                )
+            results = runs.import_files(config, engine, snapshots, progress=progress, **guards)
     for snapshot, result in results:
         when = f"{snapshot.observed_at:%Y-%m-%dT%H:%M:%SZ}"
         if result is None:
@@ -132,18 +111,12 @@ def rebuild(app: AppContext) -> None:
     order, under the database lock; the result equals the incremental history.
     Use it after a bug fix, or after `import --archive-only` of older snapshots.
     """
-    from catalog_sync.flows.rebuild import rebuild as rebuild_history
+    from catalog_sync.runner.runs import rebuild_history
     from catalog_sync.storage.engine import opened
 
     config = app.config()
-    with (
-        opened(config.database.url) as engine,
-        _progress_bar("rebuilding") as update,
-        outputs_after_run(config, engine),
-    ):
-        result = rebuild_history(
-            engine, removal_grace_runs=config.sync.removal_grace_runs, progress=update
-        )
+    with opened(config.database.url) as engine, progress_bar("rebuilding") as update:
+        result = rebuild_history(config, engine, progress=update)
     click.echo(
         f"rebuilt from {result.runs} runs ({result.payloads} payloads): {result.models} models, "
         f"{result.periods} cost periods, {result.changes} changes"
@@ -160,7 +133,7 @@ def payloads(ctx: click.Context, output_format: str) -> None:
     from catalog_sync.analysts.render import emit
     from catalog_sync.storage.payloads import list_payloads
 
-    rows = _read(ctx.obj, lambda connection: _in_session(connection, list_payloads))
+    rows = read_database(ctx.obj, lambda connection: _in_session(connection, list_payloads))
     emit(
         rows, ["sha256", "first_seen_at", "size", "stored_size", "runs", "last_run"], output_format
     )
@@ -168,11 +141,16 @@ def payloads(ctx: click.Context, output_format: str) -> None:
 
 @payloads.command("show")
 @click.argument("sha")
+@click.option("--raw", is_flag=True, help="The exact bytes even on a terminal.")
 @click.pass_obj
-def payloads_show(app: AppContext, sha: str) -> None:
-    """Print one payload: pretty JSON, or the raw bytes when it is not JSON.
+def payloads_show(app: AppContext, sha: str, raw: bool) -> None:
+    """Print one payload: pretty JSON, or the body as received when it is not JSON.
 
     SHA may be a unique prefix (6 characters or more).
+
+    On a terminal the body is read as UTF-8 (a byte that is not, as U+FFFD) and
+    its control characters are shown as escapes such as \\x1b, a backslash as
+    two; in a pipe or a file, or with --raw, the exact bytes.
     """
     from catalog_sync.storage.payloads import load_body, pretty, resolve_sha
 
@@ -182,9 +160,24 @@ def payloads_show(app: AppContext, sha: str) -> None:
         with Session(bind=connection) as session:
             return pretty(load_body(session, resolve_sha(session, sha)))
 
-    body = _read(app, show)
-    sys.stdout.buffer.write(body)
+    body = read_database(app, show)
+    sys.stdout.buffer.write(shown_body(body, exact=raw or not _stdout_is_terminal()))
     sys.stdout.flush()
+
+
+def _stdout_is_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
+def shown_body(body: bytes, *, exact: bool) -> bytes:
+    """What `payloads show` writes: the exact bytes, or for a terminal the body
+    as UTF-8 text (U+FFFD for a byte that is not) made visible like any text
+    from the API (catalog_sync.shown)."""
+    if exact:
+        return body
+    from catalog_sync.shown import visible
+
+    return visible(body.decode("utf-8", errors="replace")).encode()
 
 
 @payloads.command("prune")

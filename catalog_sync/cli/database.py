@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from catalog_sync.cli import AppContext, cli, url_password
+from catalog_sync.cli.group import AppContext, cli
+from catalog_sync.redact import url_password
 
 
 @cli.group()

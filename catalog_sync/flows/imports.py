@@ -20,12 +20,13 @@ from catalog_sync.core.guards import Policy
 from catalog_sync.core.payload import parse_catalog
 from catalog_sync.errors import CatalogSyncError, UsageError
 from catalog_sync.flows import recording
-from catalog_sync.flows.preview import has_schema, preview
+from catalog_sync.flows.dry_run import has_schema, preview
 from catalog_sync.flows.sync import SyncResult, receive
 from catalog_sync.logs import run_context
 from catalog_sync.storage import migrate, runs, state
 from catalog_sync.storage.lock import run_lock
 from catalog_sync.storage.payloads import sha256_of
+from catalog_sync.timeparse import moment_in_name
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,21 @@ class Snapshot:
     path: Path
     body: bytes
     observed_at: dt.datetime
+
+
+def read_snapshots(paths: Sequence[Path], *, observed_at: dt.datetime | None) -> list[Snapshot]:
+    """The files as snapshots: each observed at `observed_at`, else at the ISO
+    timestamp in its name (catalog-2026-11-01T06-00-00Z.json)."""
+    snapshots = []
+    for path in paths:
+        moment = observed_at if observed_at is not None else moment_in_name(path.name)
+        if moment is None:
+            raise UsageError(
+                f"{path}: no timestamp in the file name; give it with --observed-at "
+                "or rename the file (e.g. catalog-2026-11-01T06-00-00Z.json)"
+            )
+        snapshots.append(Snapshot(path=path, body=path.read_bytes(), observed_at=moment))
+    return snapshots
 
 
 def import_snapshots(

@@ -28,7 +28,6 @@ from catalog_sync.core.payload import Catalog, CatalogItem, parse_catalog
 from catalog_sync.errors import RunFailed
 from catalog_sync.flows import recording
 from catalog_sync.flows.enrich import Enrich, gather
-from catalog_sync.flows.notify import notify_run
 from catalog_sync.flows.repairs import warn_repaired
 from catalog_sync.logs import run_context
 from catalog_sync.storage import migrate, runs, state
@@ -76,7 +75,6 @@ def run_sync(
     allow_mass_removal: bool = False,
     removal_grace_runs: int = 1,
     clock: Clock = utcnow,
-    notify: Callable[[dict[str, Any]], None] | None = None,
     enrich: Enrich | None = None,
     requests_sent: Callable[[], int] | None = None,
 ) -> SyncResult:
@@ -89,9 +87,8 @@ def run_sync(
     `requests_sent`, when given, tells how many HTTP requests the run has sent so
     far; the count is kept in the run's `requests`, whatever the outcome.
 
-    `notify`, when given, receives the change digest after a run that added,
-    removed, restored or re-priced models; its failure is recorded in the run's
-    `notify_error` and never fails the sync.
+    What a run leaves outside the database (the digest, the metrics, the feed)
+    is `runner.after`'s.
     """
     policy = Policy(max_removed_fraction, allow_mass_removal, removal_grace_runs)
     with run_lock(engine, purpose=f"sync ({trigger})") as lock:
@@ -119,16 +116,6 @@ def run_sync(
                 if requests_sent is not None:
                     recording.record_requests(engine, run_id, requests_sent())
             log.info("run %d finished: %s", run_id, result.summary())
-            if notify is not None:
-                notify_run(
-                    engine,
-                    result.changes,
-                    run_id=run_id,
-                    observed_at=result.observed_at,
-                    send=notify,
-                    clock=clock,
-                    points=result.repriced_points,
-                )
     return result
 
 
@@ -145,70 +132,25 @@ def receive(
     enrich: Enrich | None = None,
 ) -> SyncResult:
     """Archive the body (kept even if it is invalid or the run fails), validate it,
-    then apply it (at `observed_at`, else now).
-
-    A body identical to the one the current state was built from changes
-    nothing, so it is recorded as a successful run without being parsed again.
-    """
+    then apply it (at `observed_at`, else now); `archive_only` stops after the
+    archive (for `rebuild`)."""
     moment = observed_at if observed_at is not None else clock()
     sha = archive.sha256_of(body)
-    with Session(engine) as session, session.begin():
-        archived = archive.has_body(session, sha)
-        last = None if archive_only else runs.last_applied(session)
-        # A model within its removal grace must be counted again, even by the same
-        # body; details and points may be due whatever the list says.
-        if (
-            enrich is None
-            and last is not None
-            and last[0] == sha
-            and not state.has_missing_models(session)
-        ):
-            if not archived:  # pruned since
-                archive.store_body(session, sha, body, archive.compress(body), seen_at=clock())
-            runs.link_payload(session, run_id, sha)
-            unchanged = ChangeSet(models_seen=last[1])
-            recording.record_success(session, run_id, unchanged, observed_at=moment, clock=clock)
-            log.info("payload %s is the one the current state was built from", sha[:12])
-            return SyncResult(run_id, moment, unchanged, payload_sha256=sha)
-    # The archive's compression runs on another core while this one validates;
-    # the body is archived whether or not it turns out valid.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        stored = None if archived else pool.submit(archive.compress, body)
-        started = time.perf_counter()
-        try:
-            catalog = parse_catalog(body)
-            validated_in = time.perf_counter() - started
-        finally:
-            with Session(engine) as session, session.begin():
-                if stored is not None:
-                    archive.store_body(session, sha, body, stored.result(), seen_at=clock())
-                runs.link_payload(session, run_id, sha)
-    warn_repaired(catalog)
-    log.info(
-        "payload %s: %d bytes, %d models, validated in %.2f s",
-        sha[:12],
-        len(body),
-        len(catalog.items),
-        validated_in,
+    # A model within its removal grace must be counted again, even by the same
+    # body; details and points may be due whatever the list says.
+    unchanged = (
+        None
+        if archive_only or enrich is not None
+        else _same_body(engine, run_id, sha, body, moment=moment, clock=clock)
     )
+    if unchanged is not None:
+        return unchanged
+    catalog = _archive_and_parse(engine, run_id, sha, body, clock)
     if archive_only:
-        with Session(engine) as session, session.begin():
-            runs.finish_run(
-                session, run_id, status="archived", finished_at=clock(), observed_at=moment
-            )
-        nothing_applied = ChangeSet(models_seen=len(catalog.items))
-        return SyncResult(run_id, moment, nothing_applied, payload_sha256=sha)
+        return _archived(engine, run_id, sha, catalog, moment=moment, clock=clock)
     run_details = None
     if enrich is not None:
-        with Session(engine) as session:
-            planned, active = diff_against_store(
-                session, catalog.items, removal_grace_runs=policy.removal_grace_runs
-            )
-            session.rollback()
-        check_mass_removal(planned, active, policy)  # no requests for a refused run
-        run_details = gather(
-            engine, enrich, names=[i.name for i in catalog.items], changes=planned, now=moment
-        )
+        run_details = _gather(engine, enrich, catalog, policy, moment)
     changes, repriced = _apply(
         engine,
         run_id,
@@ -229,6 +171,77 @@ def receive(
         points_changed=len(repriced or []),
         details_failed=len(run_details.failed),
         repriced_points=tuple(repriced or []),
+    )
+
+
+def _same_body(
+    engine: Engine, run_id: int, sha: str, body: bytes, *, moment: dt.datetime, clock: Clock
+) -> SyncResult | None:
+    """A body identical to the one the current state was built from changes
+    nothing: a successful run, recorded without parsing it again (None otherwise)."""
+    with Session(engine) as session, session.begin():
+        last = runs.last_applied(session)
+        if last is None or last[0] != sha or state.has_missing_models(session):
+            return None
+        if not archive.has_body(session, sha):  # pruned since
+            archive.store_body(session, sha, body, archive.compress(body), seen_at=clock())
+        runs.link_payload(session, run_id, sha)
+        unchanged = ChangeSet(models_seen=last[1])
+        recording.record_success(session, run_id, unchanged, observed_at=moment, clock=clock)
+    log.info("payload %s is the one the current state was built from", sha[:12])
+    return SyncResult(run_id, moment, unchanged, payload_sha256=sha)
+
+
+def _archive_and_parse(engine: Engine, run_id: int, sha: str, body: bytes, clock: Clock) -> Catalog:
+    """The body archived (valid or not) and linked to the run, and its catalog.
+    The compression runs on another core while this one validates."""
+    with Session(engine) as session:
+        archived = archive.has_body(session, sha)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        stored = None if archived else pool.submit(archive.compress, body)
+        started = time.perf_counter()
+        try:
+            catalog = parse_catalog(body)
+            validated_in = time.perf_counter() - started
+        finally:
+            with Session(engine) as session, session.begin():
+                if stored is not None:
+                    archive.store_body(session, sha, body, stored.result(), seen_at=clock())
+                runs.link_payload(session, run_id, sha)
+    warn_repaired(catalog)
+    log.info(
+        "payload %s: %d bytes, %d models, validated in %.2f s",
+        sha[:12],
+        len(body),
+        len(catalog.items),
+        validated_in,
+    )
+    return catalog
+
+
+def _archived(
+    engine: Engine, run_id: int, sha: str, catalog: Catalog, *, moment: dt.datetime, clock: Clock
+) -> SyncResult:
+    """`import --archive-only`: the run is `archived`, nothing applied."""
+    with Session(engine) as session, session.begin():
+        runs.finish_run(session, run_id, status="archived", finished_at=clock(), observed_at=moment)
+    nothing_applied = ChangeSet(models_seen=len(catalog.items))
+    return SyncResult(run_id, moment, nothing_applied, payload_sha256=sha)
+
+
+def _gather(
+    engine: Engine, enrich: Enrich, catalog: Catalog, policy: Policy, moment: dt.datetime
+) -> RunDetails:
+    """The details and quotes due, fetched before the write transaction; a run
+    the guard refuses sends no request."""
+    with Session(engine) as session:
+        planned, active = diff_against_store(
+            session, catalog.items, removal_grace_runs=policy.removal_grace_runs
+        )
+        session.rollback()
+    check_mass_removal(planned, active, policy)
+    return gather(
+        engine, enrich, names=[i.name for i in catalog.items], changes=planned, now=moment
     )
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from catalog_sync.cli import AppContext, cli
+from catalog_sync.cli.group import AppContext, cli
 from catalog_sync.errors import UsageError
 from catalog_sync.shown import visible
 

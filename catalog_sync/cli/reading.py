@@ -8,12 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from catalog_sync.cli import (
-    AppContext,
-    _read,
-    cli,
-    format_option,
-)
+from catalog_sync.cli.group import AppContext, cli
+from catalog_sync.cli.options import format_option, read_database
 from catalog_sync.clock import utcnow
 from catalog_sync.shown import visible
 
@@ -45,12 +41,17 @@ def models(
     include_removed: bool,
     output_format: str,
 ) -> None:
-    """The catalog as it is now (or every model ever seen, with --all)."""
+    """The catalog as it is now (or every model ever seen, with --all).
+
+    Tags, sorted: in JSON a list; in the table and CSV one field, separated by
+    ", ", a tag that holds a comma or a double quote (or is empty, or begins or
+    ends with a space) in double quotes, a quote inside doubled: 4k, "a,b", new.
+    """
     from catalog_sync.analysts.queries import list_models, parse_capability_filters
-    from catalog_sync.analysts.render import emit
+    from catalog_sync.analysts.render import emit, tags_text
 
     wanted = parse_capability_filters(capability_filters)
-    rows = _read(
+    rows = read_database(
         app,
         lambda connection: list_models(
             connection,
@@ -61,7 +62,10 @@ def models(
             include_removed=include_removed,
         ),
     )
-    columns = ["name", "type", "provider", "base_cost", "has_audio", "tags", "first_seen_at"]
+    if output_format != "json":  # one field; JSON keeps the list
+        rows = [{**row, "tags": tags_text(row["tags"])} for row in rows]
+    columns = ["name", "label", "type", "provider", "base_cost", "has_audio", "tags"]
+    columns.append("first_seen_at")
     if include_removed:
         columns.append("removed_at")
     emit(rows, columns, output_format)
@@ -79,7 +83,7 @@ def history(app: AppContext, model_name: str, output_format: str) -> None:
     from catalog_sync.analysts.queries import model_history
     from catalog_sync.analysts.render import emit, print_table, to_json
 
-    found = _read(app, lambda connection: model_history(connection, model_name))
+    found = read_database(app, lambda connection: model_history(connection, model_name))
     if output_format == "json":
         click.echo(json.dumps(to_json(found), indent=2))
         return
@@ -153,7 +157,7 @@ def changes(
         window_end = end or now
         if window_start >= window_end:
             raise UsageError("--movers: --since must be before --until")
-        rows = _read(app, lambda c: price_movers(c, since=window_start, until=window_end))
+        rows = read_database(app, lambda c: price_movers(c, since=window_start, until=window_end))
         if output_format == "table":  # a point labelled for people; CSV/JSON keep its params
             from catalog_sync.wording import point_label
 
@@ -163,7 +167,7 @@ def changes(
             ]
         emit(rows, MOVERS_COLUMNS, output_format)
         return
-    rows = _read(app, lambda c: list_changes(c, since=start, until=end, kind=kind))
+    rows = read_database(app, lambda c: list_changes(c, since=start, until=end, kind=kind))
     columns = ["changed_at", "sync_run_id", "name", "provider", "kind", "field"]
     emit(rows, [*columns, "old_value", "new_value"], output_format)
 
@@ -192,11 +196,11 @@ def prices(app: AppContext, as_of: str, compare: str | None, output_format: str)
     now = utcnow()
     when = parse_moment(as_of, now=now, option="--as-of")
     if compare is None:
-        rows = _read(app, lambda connection: prices_as_of(connection, when))
+        rows = read_database(app, lambda connection: prices_as_of(connection, when))
         emit(rows, ["name", "provider", "type", "base_cost"], output_format)
         return
     other = parse_moment(compare, now=now, option="--compare")
-    rows = _read(app, lambda connection: compare_prices(connection, when, other))
+    rows = read_database(app, lambda connection: compare_prices(connection, when, other))
     columns = ["name", "provider", "type", "cost_before", "cost_after", "delta", "pct_change"]
     emit(rows, [*columns, "change"], output_format)
 
@@ -224,7 +228,7 @@ def points(app: AppContext, model_name: str, as_of: str | None, output_format: s
         rows = points_of(connection, model_name, as_of=when)
         return rows, None if rows else why_no_points(connection, model_name, as_of=when)
 
-    rows, note = _read(app, read)
+    rows, note = read_database(app, read)
     emit(rows, ["params", "cost_per_generation", "valid_from", "valid_to"], output_format)
     if note:
         click.echo(visible(note), err=True)
@@ -249,9 +253,10 @@ def report(app: AppContext, out_path: Path, days: int) -> None:
     pricing on, also a chart per model of cost against duration.
     """
     from catalog_sync.analysts.report import build_report
+    from catalog_sync.files import write_atomically
 
-    html = _read(app, lambda connection: build_report(connection, now=utcnow(), days=days))
-    out_path.write_text(html, encoding="utf-8")
+    html = read_database(app, lambda connection: build_report(connection, now=utcnow(), days=days))
+    write_atomically(out_path, html)
     click.echo(f"wrote {out_path} ({len(html) / 1024:.0f} KiB)")
 
 

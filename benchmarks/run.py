@@ -7,9 +7,10 @@ history growth. Prints a table with every target marked met or not.
     .venv/bin/python benchmarks/run.py --sizes 1000 --repeats 1 --skip-history
     .venv/bin/python benchmarks/run.py --write docs/performance.md
 
-Needs ../shared/bench (gen_catalog.py, floor_sqlite.py, peer_dlt.py) beside the
-repository, or --bench-dir. dlt is measured when --dlt-python (default
-/tmp/dltvenv/bin/python, as ../shared/bench/run.sh makes it) exists.
+The catalog generator and the floor (gen_catalog.py, floor_sqlite.py) sit beside
+this script. dlt (peer_dlt.py) is measured when --dlt-python (default
+/tmp/dltvenv/bin/python) has it, and skipped otherwise; to measure it:
+    python3 -m venv /tmp/dltvenv && /tmp/dltvenv/bin/pip install "dlt[sqlalchemy]"
 """
 
 from __future__ import annotations
@@ -31,11 +32,13 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+BENCH = Path(__file__).resolve().parent  # gen_catalog.py, floor_sqlite.py, peer_dlt.py
 sys.path.insert(0, str(ROOT))
 
-from catalog_sync.hoox.fakeapi import FakeHooxApi  # noqa: E402
+from catalog_sync.fakehoox import FakeHooxApi  # noqa: E402
 
 KEY = "hx_live_" + "0" * 64
+DLT_HOWTO = 'python3 -m venv /tmp/dltvenv && /tmp/dltvenv/bin/pip install "dlt[sqlalchemy]"'
 
 
 @dataclass
@@ -93,7 +96,7 @@ class Bench:
         self.results: dict[tuple[int, str], Sample] = {}
         self.requests: dict[str, int] = {}  # per priced case: requests of its last run
         self.api = FakeHooxApi(api_key=KEY).start()
-        self.dlt = args.dlt_python if Path(args.dlt_python).exists() else None
+        self.dlt = find_dlt(args.dlt_python, self.bench_dir)
 
     def sample(self, n: int, case: str) -> Sample:
         return self.results.setdefault((n, case), Sample())
@@ -187,7 +190,7 @@ class Bench:
 
     def run_small(self) -> None:
         """The real 22-model catalog, and start-up."""
-        samples = self.bench_dir.parent / "data" / "hoox-catalog.json"
+        samples = ROOT / "catalog_sync" / "samples" / "catalog-1.json"
         document = json.loads(samples.read_text())
         changed = json.loads(json.dumps(document))
         changed["models"][0]["base_cost"] += 1
@@ -293,6 +296,24 @@ class Bench:
             "timings": timings,
             "counts": counts,
         }
+
+
+def find_dlt(python: str, bench_dir: Path) -> str | None:
+    """The interpreter to run peer_dlt.py with, or None (saying how to get one)."""
+    if not (bench_dir / "peer_dlt.py").exists():
+        print(f"dlt: skipped, no peer_dlt.py in {bench_dir}", flush=True)
+        return None
+    has_dlt = "import importlib.util, sys; sys.exit(importlib.util.find_spec('dlt') is None)"
+    if Path(python).exists():
+        probe = subprocess.run([python, "-c", has_dlt], check=False, capture_output=True)
+        if probe.returncode == 0:
+            print(f"dlt: {python}", flush=True)
+            return python
+    print(
+        f"dlt: skipped, no dlt at {python}. To measure it: {DLT_HOWTO} (or --dlt-python PYTHON)",
+        flush=True,
+    )
+    return None
 
 
 def machine() -> str:
@@ -445,7 +466,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--mutate", type=float, default=0.1)
-    parser.add_argument("--bench-dir", type=Path, default=ROOT.parent / "shared" / "bench")
+    parser.add_argument("--bench-dir", type=Path, default=BENCH)
     parser.add_argument("--dlt-python", default="/tmp/dltvenv/bin/python")
     parser.add_argument("--work", help="scratch folder (default: a new temporary one)")
     parser.add_argument("--history-runs", type=int, default=5000)

@@ -17,6 +17,8 @@ from typing import Any
 from catalog_sync.analysts.cookbook import Recipe, recipes
 from catalog_sync.files import write_atomically
 from catalog_sync.storage.descriptions import INTERNAL_TABLES, relations
+from catalog_sync.storage.schema import tables_in_reading_order
+from catalog_sync.storage.views import VIEWS
 
 TITLE = "Hoox model catalog and its price history"
 DESCRIPTION = (
@@ -27,34 +29,27 @@ DESCRIPTION = (
 )
 SOURCE = "Hoox public API, GET /api/public/v1/asset/models, synced by catalog-sync"
 
-# Table options: how each table or view is best first shown.
-HIDDEN = (*INTERNAL_TABLES, "database_identity")
-FACETS = ("provider", "type")
-TABLE_OPTIONS: dict[str, dict[str, Any]] = {
-    "models": {"sort": "name", "label_column": "name", "facets": list(FACETS)},
-    "current_models": {"sort": "name", "facets": list(FACETS)},
-    "tags": {"sort": "name", "label_column": "name"},
-    "capabilities": {"facets": ["name"]},
-    "cost_history": {"sort_desc": "valid_from"},
-    "catalog_changes": {"sort_desc": "changed_at", "facets": ["kind", "field"]},
-    "price_changes": {"sort_desc": "changed_at", "facets": list(FACETS)},
-    "price_points": {"sort_desc": "valid_from"},
-    "price_point_changes": {"sort_desc": "changed_at", "facets": [*FACETS, "model"]},
-    "sync_runs": {"sort_desc": "id", "facets": ["status", "trigger"]},
-    "payloads": {"sort_desc": "first_seen_at"},
-    "model_settings": {"facets": ["key", "affects_cost"]},
-}
+HIDDEN = INTERNAL_TABLES  # and every table whose Table.info says hidden
+
+
+def table_options() -> dict[str, dict[str, Any]]:
+    """How each table and view is best first shown (sort, facets, label, hidden):
+    the tables' `Table.info["datasette"]`, the views' own declarations."""
+    options = {str(t.name): dict(t.info["datasette"]) for t in tables_in_reading_order()}
+    options.update({view.name: dict(view.datasette) for view in VIEWS})
+    return {name: entry for name, entry in options.items() if entry}
 
 
 def metadata_065(database: str) -> dict[str, Any]:
     """metadata.yaml in the form Datasette 0.65 reads: descriptions, options, queries."""
     tables: dict[str, Any] = {}
+    options = table_options()
     for relation in relations():
         entry: dict[str, Any] = {
             "description": relation.description,
             "columns": {c.name: c.description for c in relation.columns},
         }
-        entry.update(TABLE_OPTIONS.get(relation.name, {}))
+        entry.update(options.get(relation.name, {}))
         tables[relation.name] = entry
     for name in HIDDEN:
         tables.setdefault(name, {}).update({"hidden": True})
@@ -74,7 +69,7 @@ def metadata_065(database: str) -> dict[str, Any]:
 
 def datasette_10(database: str) -> dict[str, Any]:
     """datasette.yaml in Datasette 1.0's split form: table options and canned queries."""
-    tables: dict[str, Any] = {name: dict(options) for name, options in TABLE_OPTIONS.items()}
+    tables: dict[str, Any] = table_options()
     for name in HIDDEN:
         tables.setdefault(name, {}).update({"hidden": True})
     return {"databases": {database: {"tables": tables, "queries": canned_queries()}}}

@@ -6,26 +6,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Connection, column, func, or_, select, table
+from sqlalchemy import Connection, func, or_, select
 
 from catalog_sync.clock import as_utc
 from catalog_sync.errors import UsageError
 from catalog_sync.storage.schema import Model, PricePoint
+from catalog_sync.storage.views import VIEWS_BY_NAME
 
-POINT_CHANGES = table(
-    "price_point_changes",
-    column("model_id"),
-    column("model"),
-    column("provider"),
-    column("type"),
-    column("params"),
-    column("old_cost"),
-    column("new_cost"),
-    column("delta"),
-    column("pct_change"),
-    column("changed_at"),
-    column("sync_run_id"),
-)
+POINT_CHANGES = VIEWS_BY_NAME["price_point_changes"].table
 
 
 def points_of(

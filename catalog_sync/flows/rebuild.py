@@ -21,19 +21,17 @@ from catalog_sync.storage.firstload import is_bulk_first_load
 from catalog_sync.storage.lock import run_lock
 from catalog_sync.storage.runs import finish_run, replayed_runs
 from catalog_sync.storage.schema import (
-    Capability,
     CatalogChange,
     CostPeriod,
     Model,
     ModelDetails,
-    ModelTag,
     Payload,
-    Tag,
+    derived_tables,
 )
 
 log = logging.getLogger(__name__)
 
-DERIVED = (ModelTag, Capability, CatalogChange, CostPeriod, Model, Tag)
+DERIVED = tuple(reversed(derived_tables()))  # children first, for deleting
 
 
 @dataclass(frozen=True)

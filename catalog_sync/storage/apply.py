@@ -32,9 +32,6 @@ from catalog_sync.storage.schema import (
     Tag,
 )
 
-# The tables a first load fills: their plain indexes are built after it.
-LOADED_TABLES = (Model, Capability, ModelTag, CostPeriod, CatalogChange)
-
 
 def apply_changes(
     session: Session,
@@ -48,7 +45,7 @@ def apply_changes(
 
     `bulk_first_load` (decided by storage.firstload) builds the plain indexes
     after the inserts instead of row by row."""
-    deferred = indexes_deferred(session, LOADED_TABLES) if bulk_first_load else nullcontext()
+    deferred = indexes_deferred(session) if bulk_first_load else nullcontext()
     with deferred:
         _apply(session, changes, observed_at=observed_at, run_id=run_id)
 

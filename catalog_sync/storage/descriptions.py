@@ -8,30 +8,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, Boolean, Float, Integer, LargeBinary, Numeric, String, Text
 from sqlalchemy.types import TypeEngine
 
-from catalog_sync.storage.schema import Base, JSONText, UTCDateTime
+from catalog_sync.storage.schema import JSONText, UTCDateTime, tables_in_reading_order
 from catalog_sync.storage.views import VIEWS
 
 # Tables the database keeps for itself, not for analysts.
 INTERNAL_TABLES = ("alembic_version",)
-
-# The reading order: what analysts query most first.
-READING_ORDER = (
-    "models",
-    "capabilities",
-    "tags",
-    "model_tags",
-    "cost_history",
-    "catalog_changes",
-    "sync_runs",
-    "price_points",
-    "model_settings",
-    "model_details",
-    "payloads",
-    "database_identity",
-)
 
 
 @dataclass(frozen=True)
@@ -50,7 +34,7 @@ class Relation:
 
 
 def relations() -> tuple[Relation, ...]:
-    """The tables (in READING_ORDER), then the views."""
+    """The tables (in their reading order, `Table.info`), then the views."""
     tables = [
         Relation(
             str(table.name),
@@ -58,23 +42,18 @@ def relations() -> tuple[Relation, ...]:
             table.comment or "",
             tuple(Column(str(c.name), type_name(c.type), c.comment or "") for c in table.columns),
         )
-        for table in sorted(Base.metadata.sorted_tables, key=_reading_rank)
+        for table in tables_in_reading_order()
     ]
     views = [
         Relation(
             view.name,
             "view",
             view.description,
-            tuple(Column(name, "", text) for name, text in view.columns.items()),
+            tuple(Column(c.name, type_name(c.type), c.description) for c in view.columns),
         )
         for view in VIEWS
     ]
     return (*tables, *views)
-
-
-def _reading_rank(table: object) -> int:
-    name = getattr(table, "name", "")
-    return READING_ORDER.index(name) if name in READING_ORDER else len(READING_ORDER)
 
 
 def type_name(column_type: TypeEngine[Any]) -> str:
@@ -86,6 +65,7 @@ def type_name(column_type: TypeEngine[Any]) -> str:
         (Boolean, "boolean"),
         (Integer, "integer"),
         (Float, "real"),
+        (Numeric, "numeric"),
         (LargeBinary, "bytes"),
         (String, "text"),
         (Text, "text"),

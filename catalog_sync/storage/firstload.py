@@ -19,7 +19,7 @@ import contextlib
 import logging
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine
@@ -92,14 +92,15 @@ def _set_journal_mode(raw: sqlite3.Connection, mode: str) -> None:
 
 
 @contextlib.contextmanager
-def indexes_deferred(session: Session, models: Sequence[type[Base]]) -> Iterator[None]:
-    """Drop the tables' plain (non-unique) indexes, and create them again at the end.
+def indexes_deferred(session: Session) -> Iterator[None]:
+    """Drop the plain (non-unique) indexes of the tables a first load fills
+    (`Table.info["bulk_loaded"]`), and create them again at the end.
 
     For loading into empty tables: one sort per index instead of a B-tree
     insertion per row. Both happen in the session's transaction.
     """
     connection = session.connection()
-    tables = [Base.metadata.tables[model.__tablename__] for model in models]
+    tables = [table for table in Base.metadata.sorted_tables if table.info["bulk_loaded"]]
     indexes = [index for table in tables for index in table.indexes if not index.unique]
     for index in indexes:
         index.drop(connection)

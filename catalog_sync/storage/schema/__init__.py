@@ -1,0 +1,65 @@
+"""The database tables, as SQLAlchemy 2.x typed models (the analysts' interface),
+one module per writer: `catalog` (storage/apply.py), `details`
+(storage/details.py), `runs` (storage/runs.py, storage/identity.py) and
+`payloads` (storage/payloads.py); `types` holds the column types, the base and
+`facts`, the per-table facts kept in each `Table.info`.
+
+Timestamps are UTC: `timestamptz` on PostgreSQL, SQLAlchemy's DateTime text
+(`YYYY-MM-DD HH:MM:SS.ffffff`) on SQLite. Every table and column carries its one
+description as `comment=` (storage/descriptions.py gathers them).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Table
+
+from catalog_sync.storage.schema.catalog import (
+    Capability,
+    CatalogChange,
+    CostPeriod,
+    Model,
+    ModelTag,
+    Tag,
+)
+from catalog_sync.storage.schema.details import ModelDetails, ModelSetting, PricePoint
+from catalog_sync.storage.schema.payloads import Payload
+from catalog_sync.storage.schema.runs import DatabaseIdentity, SyncRun
+from catalog_sync.storage.schema.types import (
+    NAMING_CONVENTION,
+    Base,
+    IdType,
+    JSONText,
+    UTCDateTime,
+)
+
+__all__ = [
+    "NAMING_CONVENTION",
+    "Base",
+    "Capability",
+    "CatalogChange",
+    "CostPeriod",
+    "DatabaseIdentity",
+    "IdType",
+    "JSONText",
+    "Model",
+    "ModelDetails",
+    "ModelSetting",
+    "ModelTag",
+    "Payload",
+    "PricePoint",
+    "SyncRun",
+    "Tag",
+    "UTCDateTime",
+    "derived_tables",
+    "tables_in_reading_order",
+]
+
+
+def tables_in_reading_order() -> list[Table]:
+    """Every table, what analysts query most first (`Table.info["reading"]`)."""
+    return sorted(Base.metadata.tables.values(), key=lambda table: table.info["reading"])
+
+
+def derived_tables() -> list[Table]:
+    """The tables `rebuild` recomputes from the archive, parents first."""
+    return [table for table in Base.metadata.sorted_tables if table.info["derived"]]

@@ -1,0 +1,114 @@
+"""The column types, the naming convention, the declarative base and the
+per-table facts (`Table.info`) every table module uses.
+
+Timestamps are UTC: `timestamptz` on PostgreSQL, SQLAlchemy's DateTime text
+(`YYYY-MM-DD HH:MM:SS.ffffff`) on SQLite. JSON columns use the native JSON type
+where the backend has one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Dialect,
+    Integer,
+    MetaData,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.orm import DeclarativeBase
+
+from catalog_sync.clock import as_utc
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# SQLite only allows an INTEGER PRIMARY KEY to be its rowid alias.
+IdType = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """An aware UTC datetime in Python; UTC text on SQLite, timestamptz on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given where UTC is required")
+        value = as_utc(value)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, dt.datetime)
+        return as_utc(value)
+
+
+class JSONText(TypeDecorator[Any]):
+    """A JSON value, always stored as JSON text: `json` on PostgreSQL, TEXT on SQLite.
+
+    On SQLite a column declared JSON has NUMERIC affinity: the text `28` would be
+    stored as the integer 28 (and `1e400` as a real), so analysts would meet
+    mixed types and lose the exact text of numbers. TEXT keeps what was written.
+    SQL NULL stands for Python None (a JSON null is never stored).
+    """
+
+    impl = JSON
+    cache_ok = True
+
+    def __init__(self) -> None:
+        super().__init__(none_as_null=True)
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(Text())
+        return dialect.type_descriptor(JSON(none_as_null=True))
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if dialect.name != "sqlite" or value is None:
+            return value
+        return json.dumps(value)  # the form SQLAlchemy's JSON type writes
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
+        if dialect.name != "sqlite" or value is None:
+            return value
+        return json.loads(value)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def facts(
+    *,
+    reading: int,
+    derived: bool = False,
+    bulk_loaded: bool = False,
+    datasette: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A table's facts, kept in its `Table.info` (SQLAlchemy's own place for
+    them; alembic ignores it): `reading`, its rank in the order analysts read
+    the tables (docs, Datasette); `derived`, recomputed from the archive by
+    `rebuild`; `bulk_loaded`, its indexes deferred on a bulk first load;
+    `datasette`, how Datasette first shows it (sort, facets, label, hidden)."""
+    return {
+        "reading": reading,
+        "derived": derived,
+        "bulk_loaded": bulk_loaded,
+        "datasette": datasette or {},
+    }

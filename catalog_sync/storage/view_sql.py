@@ -1,0 +1,92 @@
+"""The analysts' views' current SQL (a SELECT each), declared with their columns
+in storage/views.py. current_models' tag and capability columns are
+{placeholders}, spelled per backend there."""
+
+CURRENT_MODELS = """
+SELECT
+    m.id AS model_id,
+    m.name,
+    m.label,
+    m.type,
+    m.provider,
+    m.base_cost,
+    m.has_audio,
+    {tags} AS tags,
+    {supported_aspect_ratios} AS supported_aspect_ratios,
+    {default_aspect_ratio} AS default_aspect_ratio,
+    {supported_resolutions} AS supported_resolutions,
+    {default_resolution} AS default_resolution,
+    {supported_durations} AS supported_durations,
+    CAST({default_duration} AS INTEGER) AS default_duration,
+    CAST({min_images} AS INTEGER) AS min_images,
+    CAST({max_images} AS INTEGER) AS max_images,
+    m.first_seen_at
+FROM models m
+WHERE m.removed_at IS NULL
+"""
+
+PRICE_CHANGES = """
+WITH periods AS (
+    SELECT
+        ch.model_id,
+        ch.base_cost,
+        ch.valid_from,
+        ch.sync_run_id,
+        LAG(ch.base_cost) OVER w AS old_cost,
+        LAG(ch.valid_from) OVER w AS old_from,
+        LAG(ch.valid_to) OVER w AS old_to
+    FROM cost_history ch
+    WINDOW w AS (PARTITION BY ch.model_id ORDER BY ch.valid_from, ch.id)
+)
+SELECT
+    p.model_id,
+    m.name,
+    m.provider,
+    m.type,
+    p.old_cost,
+    p.base_cost AS new_cost,
+    ROUND(CAST(p.base_cost - p.old_cost AS NUMERIC), 6) AS delta,
+    CASE WHEN p.old_cost <> 0
+        THEN ROUND(CAST(100 * (p.base_cost - p.old_cost) / p.old_cost AS NUMERIC), 2)
+    END AS pct_change,
+    p.valid_from AS changed_at,
+    p.sync_run_id,
+    (
+        SELECT MAX(r.observed_at) FROM sync_runs r
+        WHERE r.status = 'success' AND r.observed_at >= p.old_from AND r.observed_at < p.old_to
+    ) AS previous_observed_at
+FROM periods p
+JOIN models m ON m.id = p.model_id
+WHERE p.old_cost IS NOT NULL AND p.old_cost <> p.base_cost
+"""
+
+PRICE_POINT_CHANGES = """
+WITH periods AS (
+    SELECT
+        pp.model_id,
+        pp.params,
+        pp.cost_per_generation,
+        pp.valid_from,
+        pp.sync_run_id,
+        LAG(pp.cost_per_generation) OVER w AS old_cost
+    FROM price_points pp
+    WINDOW w AS (PARTITION BY pp.model_id, pp.params ORDER BY pp.valid_from, pp.id)
+)
+SELECT
+    p.model_id,
+    m.name AS model,
+    m.provider,
+    m.type,
+    p.params,
+    p.old_cost,
+    p.cost_per_generation AS new_cost,
+    ROUND(CAST(p.cost_per_generation - p.old_cost AS NUMERIC), 6) AS delta,
+    CASE WHEN p.old_cost <> 0
+        THEN ROUND(CAST(100 * (p.cost_per_generation - p.old_cost) / p.old_cost AS NUMERIC), 2)
+    END AS pct_change,
+    p.valid_from AS changed_at,
+    p.sync_run_id
+FROM periods p
+JOIN models m ON m.id = p.model_id
+WHERE p.old_cost IS NOT NULL AND p.old_cost <> p.cost_per_generation
+"""

@@ -24,10 +24,6 @@ from catalog_sync.errors import StoreError, first_line
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
 
-# The newest revision in migrations/versions; a test keeps it equal to alembic's head.
-HEAD_REVISION = "0011"
-
-
 def migrations_dir() -> Path:
     """Inside the wheel: catalog_sync/migrations; in a source checkout: ./migrations."""
     here = Path(__file__).resolve().parent  # catalog_sync/storage
@@ -35,6 +31,17 @@ def migrations_dir() -> Path:
         if (candidate / "env.py").is_file():
             return candidate
     raise StoreError(f"the migrations folder is missing next to {here}")
+
+
+def _newest_file_revision() -> str:
+    """The newest revision: the highest `NNNN_` prefix in migrations/versions
+    (a revision's id is its file's prefix; a test keeps it equal to alembic's
+    head). Read from the file names, so that no alembic import is needed."""
+    names = [path.name for path in (migrations_dir() / "versions").glob("[0-9]*_*.py")]
+    return max(name.split("_", 1)[0] for name in names)
+
+
+HEAD_REVISION = _newest_file_revision()
 
 
 def alembic_config(engine: Engine) -> AlembicConfig:

@@ -21,7 +21,8 @@ from catalog_sync.core.payload import parse_catalog
 from catalog_sync.errors import CatalogSyncError, UsageError
 from catalog_sync.flows import recording
 from catalog_sync.flows.dry_run import has_schema, preview
-from catalog_sync.flows.sync import SyncResult, receive
+from catalog_sync.flows.result import SyncResult
+from catalog_sync.flows.sync import receive
 from catalog_sync.logs import run_context
 from catalog_sync.storage import migrate, runs, state
 from catalog_sync.storage.lock import run_lock

@@ -15,20 +15,20 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from catalog_sync.clock import Clock, utcnow
-from catalog_sync.core.diff import ChangeSet, diff_catalog, names_needing_fields, summary_line
+from catalog_sync.core.diff import ChangeSet, diff_catalog, names_needing_fields
 from catalog_sync.core.guards import Policy, check_mass_removal
 from catalog_sync.core.payload import Catalog, CatalogItem, parse_catalog
 from catalog_sync.errors import RunFailed
 from catalog_sync.flows import recording
 from catalog_sync.flows.enrich import Enrich, gather
 from catalog_sync.flows.repairs import warn_repaired
+from catalog_sync.flows.result import SyncResult
 from catalog_sync.logs import run_context
 from catalog_sync.storage import migrate, runs, state
 from catalog_sync.storage import payloads as archive
@@ -38,32 +38,6 @@ from catalog_sync.storage.firstload import write_target
 from catalog_sync.storage.lock import HeldLock, run_lock
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class SyncResult:
-    run_id: int
-    observed_at: dt.datetime
-    changes: ChangeSet
-    payload_sha256: str | None = None
-    # With details enabled: re-priced points, and models whose details or quotes failed.
-    points_changed: int | None = None
-    details_failed: int | None = None
-    repriced_points: tuple[dict[str, Any], ...] = ()
-
-    @property
-    def counts(self) -> dict[str, int]:
-        return self.changes.counts()
-
-    def summary(self, verb: str = "sync ok") -> str:
-        tail = ""
-        if self.details_failed is not None:
-            failed = self.details_failed
-            tail = (
-                f", {self.points_changed or 0} price points changed, "
-                f"{failed} {'detail' if failed == 1 else 'details'} failed"
-            )
-        return summary_line(self.counts, head=f"{verb} (run {self.run_id})", tail=tail)
 
 
 def run_sync(

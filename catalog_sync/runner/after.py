@@ -29,7 +29,7 @@ from catalog_sync.clock import Clock, utcnow
 from catalog_sync.config import Config
 from catalog_sync.errors import LockBusy
 from catalog_sync.flows.notify import notify_run
-from catalog_sync.flows.sync import SyncResult
+from catalog_sync.flows.result import SyncResult
 from catalog_sync.runner.wiring import Sender
 
 log = logging.getLogger("catalog_sync")

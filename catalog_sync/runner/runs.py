@@ -16,8 +16,9 @@ from catalog_sync.core.diff import ChangeSet
 from catalog_sync.flows.dry_run import preview_sync
 from catalog_sync.flows.imports import Snapshot, import_snapshots, preview_import
 from catalog_sync.flows.rebuild import RebuildResult, rebuild
+from catalog_sync.flows.result import SyncResult
 from catalog_sync.flows.scheduler import cron_trigger, run_forever
-from catalog_sync.flows.sync import SyncResult, run_sync
+from catalog_sync.flows.sync import run_sync
 from catalog_sync.runner.after import after_run
 from catalog_sync.runner.wiring import Channels, Progress, enrichment, hoox_source, policy_of
 

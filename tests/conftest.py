@@ -19,7 +19,7 @@ from click.testing import CliRunner, Result
 from databases import Databases, Templates
 
 from catalog_sync.cli import cli
-from catalog_sync.hoox.fakeapi import FakeHooxApi
+from catalog_sync.fakehoox import FakeHooxApi
 from catalog_sync.storage.engine import make_engine
 
 SAMPLES = Path(__file__).resolve().parents[1] / "catalog_sync" / "samples"
@@ -236,46 +236,34 @@ HISTORY_REPRICES = {
 
 
 def build_history(api: FakeHooxApi, db_url: str, *, priced: bool = False) -> None:
-    """Six real syncs over HTTP from the fake API, each observed at HISTORY_TIMES;
-    `priced`: with details and pricing on, and HISTORY_REPRICES."""
+    """Six real syncs over HTTP from the fake API, each observed at HISTORY_TIMES,
+    wired as every run is (catalog_sync.runner); `priced`: with details and
+    pricing on, and HISTORY_REPRICES."""
     import datetime as dt
 
-    from catalog_sync.config import ApiConfig, DetailsConfig, PricingConfig
+    from catalog_sync.config import ApiConfig, Config, DetailsConfig, PricingConfig
     from catalog_sync.errors import PayloadError
-    from catalog_sync.flows.enrich import Enrich
-    from catalog_sync.flows.sync import run_sync
-    from catalog_sync.hoox.client import build_client
-    from catalog_sync.hoox.source import HooxSource
+    from catalog_sync.runner.runs import sync_once
 
+    config = Config(
+        api=ApiConfig(base_url=api.base_url, max_retries=0, max_requests_per_minute=100_000),
+        details=DetailsConfig(enabled=priced, refresh_hours=480),
+        pricing=PricingConfig(enabled=priced, refresh_hours=480),
+    )
     engine = make_engine(db_url)
-    config = ApiConfig(base_url=api.base_url, max_retries=0, max_requests_per_minute=100_000)
     try:
-        with build_client(config) as client:
-            for run, document in history_catalogs().items():
-                if isinstance(document, bytes):
-                    api.serve_body(document)
-                else:
-                    api.set_catalog(document)
-                for name, factor, where in HISTORY_REPRICES.get(run, []) if priced else []:
-                    api.pricing.reprice(name, factor, **where)
-                source = HooxSource(client, config, api.api_key)
-                enrich = None
-                if priced:
-                    enrich = Enrich(
-                        source,
-                        DetailsConfig(enabled=True, refresh_hours=480),
-                        PricingConfig(enabled=True, refresh_hours=480),
-                    )
-                moment = dt.datetime.fromisoformat(HISTORY_TIMES[run]).replace(tzinfo=dt.UTC)
-                try:
-                    run_sync(
-                        engine=engine,
-                        fetch=source.models,
-                        clock=lambda moment=moment: moment,
-                        enrich=enrich,
-                    )
-                except PayloadError:
-                    assert run == 4
+        for run, document in history_catalogs().items():
+            if isinstance(document, bytes):
+                api.serve_body(document)
+            else:
+                api.set_catalog(document)
+            for name, factor, where in HISTORY_REPRICES.get(run, []) if priced else []:
+                api.pricing.reprice(name, factor, **where)
+            moment = dt.datetime.fromisoformat(HISTORY_TIMES[run]).replace(tzinfo=dt.UTC)
+            try:
+                sync_once(config, engine, api.api_key, clock=lambda moment=moment: moment)
+            except PayloadError:
+                assert run == 4
     finally:
         engine.dispose()
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 from conftest import Harness, catalog, model
+
+from catalog_sync.fakehoox import LoopbackServer, Request, Response
 
 
 class Receiver:
@@ -18,37 +18,24 @@ class Receiver:
     def __init__(self) -> None:
         self.received: list[dict[str, Any]] = []
         self.status = 200
-        receiver = self
+        self.server = LoopbackServer(self.respond)
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers["Content-Length"])
-                receiver.received.append(json.loads(self.rfile.read(length)))
-                self.send_response(receiver.status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
+    def respond(self, request: Request) -> Response:
+        if request.method != "POST":
+            return Response(501)
+        self.received.append(json.loads(request.body))
+        return Response(self.status)
 
     @property
     def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host!s}:{port}/hooks/catalog"
+        return f"{self.server.url}/hooks/catalog"
 
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     hook = Receiver()
-    hook.thread.start()
-    yield hook
-    hook.server.shutdown()
-    hook.server.server_close()
+    with hook.server:
+        yield hook
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import pytest
 from conftest import Harness, catalog, model
 from invariants import check_invariants, check_point_invariants
 
-from catalog_sync.hoox.fake_http import PRICING_PATH
+from catalog_sync.fakehoox.documented import PRICING_PATH
 
 AUDIO = {
     "key": "generateAudio",

@@ -99,26 +99,7 @@ def request(
     attempts = 0
 
     def should_retry(exc: Exception) -> bool | float:
-        if not isinstance(exc, _RetryableError):
-            return False
-        if attempts > api.max_retries:
-            return False  # the last attempt: the FetchError below tells it
-        if exc.retry_after is not None:
-            delay = min(exc.retry_after, api.retry_after_max_seconds)
-            capped = " (capped by api.retry_after_max_seconds)" if delay < exc.retry_after else ""
-            log.warning(
-                "%s %s attempt %d: %s; retrying in %.1f s (%s)%s",
-                method,
-                url,
-                attempts,
-                exc,
-                delay,
-                exc.wait_source,
-                capped,
-            )
-            return delay
-        log.warning("%s %s attempt %d: %s; retrying", method, url, attempts, exc)
-        return True
+        return _retry_verdict(exc, api, method, url, attempts)
 
     try:
         for attempt in stamina.retry_context(
@@ -146,6 +127,32 @@ def request(
     except _RetryableError as exc:
         raise FetchError(f"{method} {url} failed after {attempts} attempt(s): {exc}") from exc
     raise AssertionError("unreachable: retry_context ends by returning or raising")
+
+
+def _retry_verdict(
+    exc: Exception, api: ApiConfig, method: str, url: str, attempts: int
+) -> bool | float:
+    """Whether attempt number `attempts` that raised `exc` is retried, and after how long."""
+    if not isinstance(exc, _RetryableError):
+        return False
+    if attempts > api.max_retries:
+        return False  # the last attempt: the FetchError of `request` tells it
+    if exc.retry_after is not None:
+        delay = min(exc.retry_after, api.retry_after_max_seconds)
+        capped = " (capped by api.retry_after_max_seconds)" if delay < exc.retry_after else ""
+        log.warning(
+            "%s %s attempt %d: %s; retrying in %.1f s (%s)%s",
+            method,
+            url,
+            attempts,
+            exc,
+            delay,
+            exc.wait_source,
+            capped,
+        )
+        return delay
+    log.warning("%s %s attempt %d: %s; retrying", method, url, attempts, exc)
+    return True
 
 
 def _attempt(

@@ -11,7 +11,7 @@ import httpx
 
 from catalog_sync.config import ApiConfig
 from catalog_sync.hoox.budget import RequestBudget
-from catalog_sync.hoox.client import MODELS_PATH, models_url, request
+from catalog_sync.hoox.retrying import MODELS_PATH, models_url, request
 
 PRICING_PATH = "/api/public/v1/asset/pricing"
 

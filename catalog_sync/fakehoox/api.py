@@ -11,37 +11,53 @@ key back (a server's error text, a misbehaving proxy's body).
     with FakeHooxApi(catalog) as api:
         api.fail_next(503, times=2)          # then the catalog again
         httpx.get(api.base_url + "/api/public/v1/asset/models", headers=...)
+
+Its routes are one function, `respond`, served over a socket by a LoopbackServer
+or in process by `transport()`.
 """
 
 from __future__ import annotations
 
 import copy
+import gzip
 import json
-import math
 import threading
-import time
-from collections.abc import Mapping
-from http.server import ThreadingHTTPServer
+from collections.abc import Iterable, Mapping
 from types import TracebackType
 from typing import Any
-from urllib.parse import unquote
 
-from catalog_sync.hoox.fake_catalog import PricingEngine, details_of
-from catalog_sync.hoox.fake_http import (
+import httpx
+
+from catalog_sync.fakehoox.beyond import answer_beyond_list, named_items
+from catalog_sync.fakehoox.catalog import PricingEngine
+from catalog_sync.fakehoox.documented import (
     MODELS_PATH,
-    PRICING_PATH,
     Fault,
+    RateWindow,
     RecordedRequest,
+    error_answer,
     error_body,
     filtered,
-    handler_for,
+    json_answer,
 )
+from catalog_sync.fakehoox.server import LoopbackServer, Request, Response, mock_transport
 
 DEFAULT_KEY = "hx_live_" + "0" * 64
 
 
+def _payload(request: Request) -> Any:
+    """A POST's JSON body (its bytes if not JSON); None for other methods."""
+    if request.method != "POST":
+        return None
+    try:
+        return json.loads(request.body)
+    except ValueError:
+        return request.body
+
+
 class FakeHooxApi:
-    """A real HTTP server on 127.0.0.1 and a free port, in a background thread."""
+    """A real HTTP server on 127.0.0.1 and a free port, in a background thread
+    (bound when first needed: `transport()` alone needs no socket)."""
 
     def __init__(self, catalog: Mapping[str, Any] | None = None, *, api_key: str = DEFAULT_KEY):
         self.api_key = api_key
@@ -52,38 +68,33 @@ class FakeHooxApi:
         self.delay = 0.0
         self.pricing = PricingEngine()  # re-pricing, failures, bad and slow quotes
         self.details_extra: dict[str, dict[str, Any]] = {}  # per model: keys of Get Model
-        self.rate_limit: int | None = None  # requests per window, then 429
-        self.rate_window = 60.0
-        self._window_start = time.time()
-        self._window_count = 0
+        self._rate = RateWindow()
         self.requests: list[RecordedRequest] = []
         self._arrived = threading.Condition(self._lock)
         self._gate = threading.Event()
         self._gate.set()
-        self._stopping = threading.Event()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler_for(self))
-        self._server.daemon_threads = True
-        # stop() waits for the serving loop to see the request: at most one poll
-        # interval (0.05 s cost every test using the fake about 50 ms; 0.01 s, 13 ms)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
-        )
+        self._server: LoopbackServer | None = None
 
     # -- lifecycle -------------------------------------------------------
     @property
+    def server(self) -> LoopbackServer:
+        """The socket side, bound on first use (the transport needs none)."""
+        if self._server is None:
+            self._server = LoopbackServer(self.respond)
+        return self._server
+
+    @property
     def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self.server.url
 
     def start(self) -> FakeHooxApi:
-        self._thread.start()
+        self.server.start()
         return self
 
     def stop(self) -> None:
-        self._stopping.set()
         self._gate.set()
-        self._server.shutdown()
-        self._server.server_close()
+        if self._server is not None:
+            self._server.stop()
 
     def __enter__(self) -> FakeHooxApi:
         return self.start()
@@ -96,7 +107,31 @@ class FakeHooxApi:
     ) -> None:
         self.stop()
 
+    def transport(self) -> httpx.MockTransport:
+        """The same routes in process, no socket and no start() needed: for
+        httpx.Client(transport=...). drop_next raises httpx.RemoteProtocolError;
+        delays and dripping need the socket (here the answer comes at once), and
+        hold() keeps the calling thread itself waiting until release()."""
+        return mock_transport(self.respond)
+
     # -- switches --------------------------------------------------------
+    @property
+    def rate_limit(self) -> int | None:
+        """Requests per window, then 429 (None: no limit)."""
+        return self._rate.limit
+
+    @rate_limit.setter
+    def rate_limit(self, per_window: int | None) -> None:
+        self._rate.limit = per_window
+
+    @property
+    def rate_window(self) -> float:
+        return self._rate.seconds
+
+    @rate_window.setter
+    def rate_window(self, seconds: float) -> None:
+        self._rate.seconds = seconds
+
     def set_catalog(self, catalog: Mapping[str, Any]) -> None:
         """Serve this document (a dict with `models`, usually `count`) from now on."""
         with self._lock:
@@ -124,11 +159,10 @@ class FakeHooxApi:
         """Answer the next `times` list requests with this status (and body/headers);
         `quote_key`: the error text quotes the request, bearer key included."""
         raw = body.encode() if isinstance(body, str) else body
-        with self._lock:
-            self._faults.extend(
-                Fault(status, raw, dict(headers or {}), delay, quote_key=quote_key)
-                for _ in range(times)
-            )
+        self._queue(
+            Fault(status, raw, dict(headers or {}), delay, quote_key=quote_key)
+            for _ in range(times)
+        )
 
     def set_details(self, name: str, **fields: Any) -> None:
         """Give `name`'s Get Model these fields (settings, input_schema, ...) from now on."""
@@ -137,34 +171,26 @@ class FakeHooxApi:
 
     def drip_next(self, interval: float = 0.5, *, times: int = 1) -> None:
         """Send the next answers' bodies one byte every `interval` seconds."""
-        with self._lock:
-            self._faults.extend(Fault(drip=interval) for _ in range(times))
+        self._queue(Fault(drip=interval) for _ in range(times))
 
     def gzip_next(self, body: bytes | str | None = None, *, times: int = 1) -> None:
         """Send the next answers gzip-compressed (the catalog, or exactly `body`)."""
         raw = body.encode() if isinstance(body, str) else body
-        with self._lock:
-            self._faults.extend(Fault(body=raw, gzip=True) for _ in range(times))
+        self._queue(Fault(body=raw, gzip=True) for _ in range(times))
 
     def quote_key_next(self, *, times: int = 1) -> None:
         """Answer the next requests with the catalog, its first model's label
         quoting the request's Authorization header (a misbehaving proxy)."""
-        with self._lock:
-            self._faults.extend(Fault(quote_key=True) for _ in range(times))
+        self._queue(Fault(quote_key=True) for _ in range(times))
 
     def limit_rate(self, per_window: int | None, *, window_seconds: float = 60.0) -> None:
         """Allow `per_window` requests per window, then answer 429 with the
         documented headers and no Retry-After until the window resets (None: off)."""
-        with self._lock:
-            self.rate_limit = per_window
-            self.rate_window = window_seconds
-            self._window_start = time.time()
-            self._window_count = 0
+        self._rate.reset(per_window, window_seconds)
 
     def drop_next(self, *, times: int = 1) -> None:
         """Close the next `times` connections without an answer (a connection error)."""
-        with self._lock:
-            self._faults.extend(Fault(drop=True) for _ in range(times))
+        self._queue(Fault(drop=True) for _ in range(times))
 
     def serve_body(self, body: bytes | str, *, times: int = 1) -> None:
         """Answer the next requests with 200 and exactly this body."""
@@ -188,68 +214,58 @@ class FakeHooxApi:
         with self._lock:
             return len(self.requests)
 
+    def _queue(self, faults: Iterable[Fault]) -> None:
+        with self._lock:
+            self._faults.extend(faults)
+
     # -- answering -------------------------------------------------------
-    def _rate_headers(self) -> tuple[bool, dict[str, str]]:
-        """Count a request against the rate limit: (allowed, X-RateLimit-* headers)."""
-        with self._lock:
-            now = time.time()
-            if now - self._window_start >= self.rate_window:
-                self._window_start, self._window_count = now, 0
-            self._window_count += 1
-            limit = self.rate_limit if self.rate_limit is not None else 100
-            reset = math.ceil(self._window_start + self.rate_window)
-            remaining = max(0, limit - self._window_count)
-            allowed = self.rate_limit is None or self._window_count <= self.rate_limit
-        headers = {
-            "X-RateLimit-Limit": str(limit),
-            "X-RateLimit-Remaining": str(remaining),
-            "X-RateLimit-Reset": str(reset),
-        }
-        return allowed, headers
+    def respond(self, request: Request) -> Response:
+        """Record the request, wait while held, then answer it as Hoox would."""
+        payload = _payload(request)
+        recorded = RecordedRequest(
+            request.path, request.query, request.headers, method=request.method, body=payload
+        )
+        with self._arrived:
+            self.requests.append(recorded)
+            self._arrived.notify_all()
+        self._gate.wait()
+        authorization = request.header("Authorization")
+        if authorization != f"Bearer {self.api_key}":
+            return error_answer(401)
+        allowed, rate_headers = self._rate.count()
+        if not allowed:
+            return json_answer(429, error_body(429), rate_headers)
+        path = request.path.rstrip("/")
+        if path != MODELS_PATH:
+            with self._lock:
+                items = named_items(self._catalog)
+                extra = dict(self.details_extra)
+            answer = answer_beyond_list(
+                request.method, path, payload, items=items, extra=extra, pricing=self.pricing
+            )
+            headers = {**answer.headers, **rate_headers}
+            return Response(answer.status, answer.body, headers, delay=answer.delay)
+        return self._list_answer(request.query, authorization, rate_headers)
 
-    def _answer_other(self, method: str, path: str, payload: Any) -> tuple[int, bytes]:
-        """Get Model (GET .../asset/models/{name}) and pricing (POST .../asset/pricing)."""
-        with self._lock:
-            items = {
-                m["name"]: m
-                for m in self._catalog.get("models") or []
-                if isinstance(m, dict) and isinstance(m.get("name"), str)
-            }
-            extra = dict(self.details_extra)
-        if method == "GET" and path.startswith(MODELS_PATH + "/"):
-            name = unquote(path[len(MODELS_PATH) + 1 :])
-            return self._answer_details(name, items, extra)
-        if method == "POST" and path == PRICING_PATH and isinstance(payload, dict):
-            return self._answer_quote(payload, items, extra)
-        status = 400 if method == "POST" else 404
-        return status, error_body(status)
+    def _list_answer(
+        self, query: dict[str, list[str]], authorization: str, rate_headers: dict[str, str]
+    ) -> Response:
+        fault, body = self._answer(query, authorization)
+        headers = {"Content-Type": "application/json", **rate_headers, **fault.headers}
+        if fault.gzip:
+            body = gzip.compress(body)
+            headers["Content-Encoding"] = "gzip"
+        return Response(
+            fault.status,
+            body,
+            headers,
+            delay=fault.delay or self.delay,
+            drop=fault.drop,
+            drip=fault.drip,
+        )
 
-    def _answer_details(
-        self, name: str, items: dict[str, Any], extra: dict[str, Any]
-    ) -> tuple[int, bytes]:
-        status = self.pricing.failure(name, "details")
-        if status is not None:
-            return status, error_body(status)
-        if name not in items:
-            return 404, error_body(404)
-        return 200, json.dumps(details_of(items[name], extra.get(name))).encode()
-
-    def _answer_quote(
-        self, payload: dict[str, Any], items: dict[str, Any], extra: dict[str, Any]
-    ) -> tuple[int, bytes]:
-        name = payload.get("model")
-        if not isinstance(name, str) or name not in items:
-            return 404, error_body(404)
-        status = self.pricing.failure(name, "quote")
-        if status is not None:
-            return status, error_body(status)
-        if self.pricing.delay:
-            self._stopping.wait(self.pricing.delay)
-        return 200, self.pricing.quote(details_of(items[name], extra.get(name)), payload)
-
-    def _answer(
-        self, path: str, query: dict[str, list[str]], authorization: str
-    ) -> tuple[Fault, bytes]:
+    def _answer(self, query: dict[str, list[str]], authorization: str) -> tuple[Fault, bytes]:
+        """The list's answer: the next fault, the set body, or the (filtered) catalog."""
         with self._lock:
             fault = self._faults.pop(0) if self._faults else None
             if self._body is not None and fault is None and not query:

@@ -19,13 +19,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from invariants import check_invariants, check_point_invariants, reset
 
-from catalog_sync.config import ApiConfig, DetailsConfig, PricingConfig
-from catalog_sync.flows.enrich import Enrich
-from catalog_sync.flows.sync import run_sync
-from catalog_sync.hoox.client import build_client
-from catalog_sync.hoox.fake_catalog import PricingEngine, Reprice, details_of, price
-from catalog_sync.hoox.fakeapi import FakeHooxApi
-from catalog_sync.hoox.source import HooxSource
+from catalog_sync.config import ApiConfig, Config, DetailsConfig, PricingConfig
+from catalog_sync.fakehoox import FakeHooxApi
+from catalog_sync.fakehoox.catalog import PricingEngine, Reprice, details_of, price
+from catalog_sync.runner.runs import sync_once
 from catalog_sync.storage.schema import Model, ModelDetails, PricePoint
 
 NAMES = ["a", "b", "c"]
@@ -272,45 +269,46 @@ def test_random_price_surfaces_keep_the_point_invariants(
         backoff_seconds=0,
         max_requests_per_minute=100_000,
     )
-    details = DetailsConfig(enabled=True, refresh_hours=refresh_hours)
-    pricing = PricingConfig(
-        enabled=True, refresh_hours=refresh_hours, max_points_per_model=max_points
+    config = Config(
+        api=api,
+        details=DetailsConfig(enabled=True, refresh_hours=refresh_hours),
+        pricing=PricingConfig(
+            enabled=True, refresh_hours=refresh_hours, max_points_per_model=max_points
+        ),
     )
     moments = (
         dt.datetime(2026, 3, 1, tzinfo=dt.UTC) + dt.timedelta(hours=i) for i in itertools.count()
     )
     previous: dict[str, Any] | None = None
-    with build_client(api) as client:
-        for drawn in history:
-            if drawn == "again" and previous is None:
-                continue
-            step = {**previous, "faults": {}} if drawn == "again" else drawn
-            previous = step
-            fake.pricing = PricingEngine()
-            for name, (factor, where) in step["reprices"].items():
-                fake.pricing.reprice(name, factor, **where)
-            for name, (what, how) in step["faults"].items():
-                if what == "bad":
-                    fake.pricing.bad_quote(name, str(how))
-                else:
-                    fake.pricing.fail(name, what, status=int(how))
-            fake.set_catalog(catalog(*step["models"]))
-            source = HooxSource(client, api, fake.api_key)
-            moment = next(moments)
-            result = run_sync(
-                engine=engine,
-                fetch=source.models,
-                allow_mass_removal=True,
-                clock=lambda moment=moment: moment,
-                enrich=Enrich(source, details, pricing),
-            )
-            repriced, failed = reference.apply(step, result.observed_at)
-            assert (result.points_changed, result.details_failed) == (repriced, failed)
-            check_invariants(engine)
-            check_point_invariants(engine)
-            periods, errors = stored(engine)
-            assert periods == reference.periods
-            assert errors == reference.errors
+    for drawn in history:  # every run wired as the CLI wires it (catalog_sync.runner)
+        if drawn == "again" and previous is None:
+            continue
+        step = {**previous, "faults": {}} if drawn == "again" else drawn
+        previous = step
+        fake.pricing = PricingEngine()
+        for name, (factor, where) in step["reprices"].items():
+            fake.pricing.reprice(name, factor, **where)
+        for name, (what, how) in step["faults"].items():
+            if what == "bad":
+                fake.pricing.bad_quote(name, str(how))
+            else:
+                fake.pricing.fail(name, what, status=int(how))
+        fake.set_catalog(catalog(*step["models"]))
+        moment = next(moments)
+        result = sync_once(
+            config,
+            engine,
+            fake.api_key,
+            allow_mass_removal=True,
+            clock=lambda moment=moment: moment,
+        )
+        repriced, failed = reference.apply(step, result.observed_at)
+        assert (result.points_changed, result.details_failed) == (repriced, failed)
+        check_invariants(engine)
+        check_point_invariants(engine)
+        periods, errors = stored(engine)
+        assert periods == reference.periods
+        assert errors == reference.errors
     with engine.connect() as connection:
         changes = connection.exec_driver_sql("SELECT count(*) FROM price_point_changes").scalar()
     assert changes == reference.repriced

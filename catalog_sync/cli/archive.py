@@ -27,6 +27,9 @@ if TYPE_CHECKING:
     from sqlalchemy import Connection
     from sqlalchemy.orm import Session
 
+    from catalog_sync.flows.imports import Snapshot
+    from catalog_sync.flows.result import SyncResult
+
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
@@ -65,7 +68,7 @@ def import_command(
     newer than the newest recorded observation is refused; import older ones
     with --archive-only, then run `catalog-sync rebuild`.
     """
-    from catalog_sync.flows.imports import Snapshot, read_snapshots
+    from catalog_sync.flows.imports import read_snapshots
     from catalog_sync.runner import runs
     from catalog_sync.storage.engine import opened
     from catalog_sync.timeparse import parse_moment
@@ -93,13 +96,17 @@ def import_command(
 
             results = runs.import_files(config, engine, snapshots, progress=progress, **guards)
     for snapshot, result in results:
-        when = f"{snapshot.observed_at:%Y-%m-%dT%H:%M:%SZ}"
-        if result is None:
-            click.echo(f"{snapshot.path} ({when}): skipped, already imported")
-        elif archive_only:
-            click.echo(f"{snapshot.path} ({when}): archived (run {result.run_id})")
-        else:
-            click.echo(f"{snapshot.path} ({when}): {result.summary('import ok')}")
+        click.echo(_imported(snapshot, result, archive_only=archive_only))
+
+
+def _imported(snapshot: Snapshot, result: SyncResult | None, *, archive_only: bool) -> str:
+    """One line per file: skipped, archived, or its summary."""
+    when = f"{snapshot.observed_at:%Y-%m-%dT%H:%M:%SZ}"
+    if result is None:
+        return f"{snapshot.path} ({when}): skipped, already imported"
+    if archive_only:
+        return f"{snapshot.path} ({when}): archived (run {result.run_id})"
+    return f"{snapshot.path} ({when}): {result.summary('import ok')}"
 
 
 @cli.command()

@@ -135,7 +135,12 @@ def test_models_command_filters(history: Harness) -> None:
         "seedance-2.0",
         "veo-3.1-lite",
     ]
-    assert tagged[0]["tags"] == "new,text-to-image"
+    assert tagged[0]["tags"] == ["new", "text-to-image"]  # a list in JSON
+    assert tagged[1]["tags"] == ["new"]
+    (flux,) = csv.DictReader(
+        io.StringIO(history.cli("models", "--tag", "text-to-image", "--format", "csv").stdout)
+    )
+    assert (flux["label"], flux["tags"]) == ("Flux 2 Pro", "new, text-to-image")
 
 
 def test_models_all_includes_removed_ones(history: Harness) -> None:
@@ -149,8 +154,10 @@ def test_models_all_includes_removed_ones(history: Harness) -> None:
 
 def test_models_table_is_aligned_and_csv_parses(history: Harness) -> None:
     table = history.cli("models", "--provider", "google").stdout.splitlines()
-    assert table[0].split()[:4] == ["name", "┃", "type", "┃"]
+    assert table[0].split()[:6] == ["name", "┃", "label", "┃", "type", "┃"]
     assert len({line.index("│") for line in table[2:]}) == 1  # columns line up
+    veo_line = next(line for line in table if line.startswith("veo-3.1 "))
+    assert [cell.strip() for cell in veo_line.split("│")][:3] == ["veo-3.1", "Veo 3.1", "video"]
     parsed = list(csv.DictReader(io.StringIO(history.cli("models", "--format", "csv").stdout)))
     assert len(parsed) == 23
     assert parsed[0].keys() >= {"name", "type", "provider", "base_cost", "tags"}

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from conftest import HISTORY_TIMES, Harness, catalog, history_catalogs, model
 from databases import Databases
@@ -63,6 +64,39 @@ def test_rejected_and_refused_payloads_are_archived_and_linked(harness: Harness)
     listed = json.loads(harness.cli("payloads", "--format", "json").stdout)
     assert [(p["runs"], p["last_run"]) for p in listed] == [(1, 1), (1, 2), (1, 3)]
     assert all(p["sha256"] and p["first_seen_at"] for p in listed)
+
+
+def test_payloads_show_makes_controls_visible_on_a_terminal_only(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from catalog_sync.cli import archive
+
+    body = b"\x1b]52;c;aGk=\x07 \\x1b \xff \xc2\x9b\xe2\x80\xae caf\xc3\xa9"  # not JSON
+    harness.api.serve_body(body)
+    harness.sync(expect=1)
+    ((sha,),) = harness.rows("SELECT sha256 FROM payloads")
+    assert harness.cli("payloads", "show", sha).stdout_bytes == body  # a pipe: exact bytes
+    monkeypatch.setattr(archive, "_stdout_is_terminal", lambda: True)
+    shown = harness.cli("payloads", "show", sha)
+    assert shown.exit_code == 0, shown.output
+    # ESC, BEL, C1 and bidi as escapes, a literal backslash as two, a bad byte as U+FFFD
+    assert shown.stdout == "\\x1b]52;c;aGk=\\x07 \\\\x1b \ufffd \\x9b\\u202e café"
+    assert harness.cli("payloads", "show", sha, "--raw").stdout_bytes == body
+
+
+def test_payloads_show_on_a_terminal_is_pretty_json_made_visible() -> None:
+    from catalog_sync.cli.archive import shown_body
+    from catalog_sync.storage.payloads import pretty
+
+    body = pretty('{"models": [{"name": "a\u202eb", "label": "x\\\\y"}]}'.encode())
+    assert b'"label": "x\\\\y"' in body  # JSON's escape of one backslash
+    assert shown_body(body, exact=True) == body
+    assert shown_body(body, exact=False).decode().splitlines()[1:4] == [
+        '  "models": [',
+        "    {",
+        '      "name": "a\\u202eb",',
+    ]
+    assert '"label": "x\\\\\\\\y"' in shown_body(body, exact=False).decode()
 
 
 def test_payloads_show_errors_are_exit_2(harness: Harness) -> None:

@@ -258,7 +258,7 @@ def test_text_from_the_api_stays_text(harness: Harness) -> None:
     summaries = " ".join(e.summary for e in feed.entries)
     assert 'label "</summary>&amp;<b>bold</b>"' in summaries
     assert "provider <i>p</i>" in summaries and "type video\\x08" in summaries
-    assert "osc\\x1b]8;;http://127.0.0.1/x\\x1b\\link" in summaries
+    assert "osc\\x1b]8;;http://127.0.0.1/x\\x1b\\\\link" in summaries  # a backslash shown as two
     assert "tab\\x09here\\x0aline\\ufffe\\uffff" in summaries
 
 

@@ -86,6 +86,11 @@ def test_every_terminal_command_shows_the_text_as_it_is(hostile: Harness) -> Non
     assert "ansi\\x1b[2Jname" in models  # ESC shown, not obeyed (nor stripped)
     assert "bidi\\u202emodel" in models
     assert "c1\\x9b2J" in models
+    assert "Veo 3 [beta] [bold red]loud[/bold red] [/]" in models  # the label, as text
+    assert "clip\\x1b]52;c;aGVsbG8=\\x07board" in models
+    assert "price \\u202e 04 \\u2066iso\\u2069" in models
+    assert "x\\x1b\\\\link" in models  # OSC 8's ST: ESC as \x1b, its backslash as two
+    assert "[/], t\\x1b[31mred" in models  # the tags
     history = run(hostile, "history", MARKUP_NAME).stdout
     assert history.startswith(f"{MARKUP_NAME} (video, acme [beta], active)")
     assert "1.5" in history
@@ -115,6 +120,36 @@ def test_machine_formats_carry_the_text_exactly(hostile: Harness) -> None:
     assert {r["provider"] for r in table} >= {"acme [beta]", "c1\x9b2J"}
     history = json.loads(hostile.cli("history", MARKUP_NAME, "--format", "json").stdout)
     assert history["model"]["name"] == MARKUP_NAME
+
+
+FORGED_NAME = "forged\\x1b[2Jname"  # the four characters \x1b, not ESC
+
+
+def test_a_spelled_escape_never_looks_like_the_control(harness: Harness) -> None:
+    harness.serve(catalog(model(FORGED_NAME, 1, label="a\\u202eb"), model(ANSI_NAME, 2)))
+    run(harness, "sync")
+    models = run(harness, "models").stdout
+    assert "forged\\\\x1b[2Jname" in models and "a\\\\u202eb" in models  # backslash as two
+    assert "forged\\x1b" not in models
+    assert "ansi\\x1b[2Jname" in models  # ESC itself: one backslash
+    history = run(harness, "history", FORGED_NAME).stdout
+    assert history.startswith("forged\\\\x1b[2Jname (video, ")
+    exported = json.loads(machine(harness, "models", "--format", "json"))
+    assert {r["name"] for r in exported} == {FORGED_NAME, ANSI_NAME}  # exactly, in JSON
+
+
+def test_tags_holding_commas_and_quotes_stay_apart(harness: Harness) -> None:
+    tags = ["b", "a,b", 'say "hi"', "a", " lead", "\x1b[31m"]
+    harness.serve(catalog(model("tagged", 1, tags=tags)))
+    run(harness, "sync")
+    (row,) = json.loads(machine(harness, "models", "--format", "json"))
+    assert row["tags"] == ["\x1b[31m", " lead", "a", "a,b", "b", 'say "hi"']  # a list
+    expected = '\x1b[31m, " lead", a, "a,b", b, "say ""hi"""'
+    (line,) = list(csv.reader(io.StringIO(machine(harness, "models", "--format", "csv"))))[1:]
+    assert len(line) == 8 and line[6] == expected  # one field, exact
+    assert next(csv.reader([line[6]], skipinitialspace=True)) == row["tags"]  # reads back
+    table = run(harness, "models").stdout
+    assert expected.replace("\x1b", "\\x1b") in table
 
 
 def test_an_error_line_shows_the_item_and_field_and_no_control(harness: Harness) -> None:
@@ -303,14 +338,34 @@ def test_any_text_is_stored_shown_and_exported_as_it_is(
         assert row["provider"] == stored_form(str(item["provider"]))
         assert row["type"] == stored_form(str(item["type"]))
         tags: list[str] = item["tags"]  # type: ignore[assignment]
-        assert row["tags"] == ",".join(sorted(stored_form(t) for t in tags))
+        assert row["tags"] == sorted(stored_form(t) for t in tags)
     table = csv.DictReader(io.StringIO(machine(harness, "models", "--format", "csv")))
-    assert sorted(r["name"] for r in table) == sorted(names)
+    by_name = {r["name"]: r for r in table}
+    assert sorted(by_name) == sorted(names)
+    for name, row in exported.items():  # one CSV field that reads back as the tags
+        assert next(csv.reader([by_name[name]["tags"]], skipinitialspace=True), []) == row["tags"]
     run(harness, "report", "--out", str(tmp_path / "report.html"))
     changes = harness.rows("SELECT count(*) FROM catalog_changes")
     again = run(harness, "sync")
     assert ", 0 added, 0 updated, 0 removed" in again.stdout
     assert harness.rows("SELECT count(*) FROM catalog_changes") == changes
+
+
+# One escape of `visible`: a backslash doubled, or \xHH, or \uHHHH.
+ESCAPE = re.compile(r"\\(\\|x[0-9a-f]{2}|u[0-9a-f]{4})")
+
+
+def read_back(shown: str) -> str:
+    return ESCAPE.sub(lambda m: "\\" if m[1] == "\\" else chr(int(m[1][1:], 16)), shown)
+
+
+@given(st.text(st.sampled_from("\\xu1b20e") | ANY_CHAR, max_size=20))
+def test_what_visible_shows_reads_back_as_the_text_and_no_other(text: str) -> None:
+    from catalog_sync.shown import visible
+
+    shown = visible(text)
+    assert RAW_CONTROL.search(shown) is None
+    assert read_back(shown) == text  # so no text can show as another
 
 
 def test_surrogates_and_nuls_are_repaired_however_the_body_spells_them() -> None:

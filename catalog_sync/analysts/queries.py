@@ -44,7 +44,8 @@ def list_models(
     capabilities: Sequence[tuple[str, str]] = (),
     include_removed: bool = False,
 ) -> list[dict[str, Any]]:
-    """Models (active unless include_removed) matching every filter, by name."""
+    """Models (active unless include_removed) matching every filter, by name;
+    `tags` is the sorted list of a model's tag names."""
     query = select(
         Model.id,
         Model.name,
@@ -73,7 +74,7 @@ def list_models(
     rows = [row._asdict() for row in connection.execute(query)]
     tags = _tags_by_model(connection, [row["id"] for row in rows])
     for row in rows:
-        row["tags"] = ",".join(sorted(tags.get(row.pop("id"), [])))
+        row["tags"] = sorted(tags.get(row.pop("id"), []))
         if not include_removed:
             row.pop("removed_at")
     return rows

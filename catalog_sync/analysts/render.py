@@ -44,6 +44,20 @@ def cell_text(value: Any) -> str:
     return str(value)
 
 
+def tags_text(tags: Sequence[str]) -> str:
+    """Tags as one table or CSV cell: separated by ", ", a tag that holds a
+    comma, a double quote or a line break, is empty, or begins or ends with
+    whitespace in double quotes, a quote inside doubled: `4k, "a,b", new`
+    (which `csv.reader([cell], skipinitialspace=True)` reads back)."""
+
+    def one(tag: str) -> str:
+        if tag and tag == tag.strip() and not any(c in tag for c in ',"\r\n'):
+            return tag
+        return '"' + tag.replace('"', '""') + '"'
+
+    return ", ".join(one(tag) for tag in tags)
+
+
 def emit(
     rows: Sequence[Mapping[str, Any]],
     columns: Sequence[str],

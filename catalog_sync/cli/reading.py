@@ -44,8 +44,9 @@ def models(
     """The catalog as it is now (or every model ever seen, with --all).
 
     Tags, sorted: in JSON a list; in the table and CSV one field, separated by
-    ", ", a tag that holds a comma or a double quote (or is empty, or begins or
-    ends with a space) in double quotes, a quote inside doubled: 4k, "a,b", new.
+    ", ", a tag that holds a comma, a double quote or a line break (or is
+    empty, or begins or ends with whitespace) in double quotes, a quote inside
+    doubled: 4k, "a,b", new.
     """
     from catalog_sync.analysts.queries import list_models, parse_capability_filters
     from catalog_sync.analysts.render import emit, tags_text

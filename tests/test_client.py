@@ -7,7 +7,7 @@ import pytest
 
 from catalog_sync.config import ApiConfig
 from catalog_sync.errors import FetchError
-from catalog_sync.hoox.client import build_client, fetch_catalog, models_url
+from catalog_sync.hoox.retrying import build_client, fetch_catalog, models_url
 
 API = ApiConfig(base_url="https://api.test", max_retries=2, backoff_seconds=0.0)
 
@@ -102,7 +102,7 @@ def test_x_ratelimit_reset_in_epoch_seconds_is_waited_for(caplog: pytest.LogCapt
         return responses.pop(0)
 
     api = ApiConfig(base_url="https://api.test", max_retries=1, retry_after_max_seconds=60)
-    with caplog.at_level("WARNING", logger="catalog_sync.hoox.client"):
+    with caplog.at_level("WARNING", logger="catalog_sync.hoox.retrying"):
         assert fetch(handler, api) == b"{}"
     (line,) = [r.getMessage() for r in caplog.records if "retrying in" in r.getMessage()]
     waited = re.search(r"retrying in ([\d.]+) s \(X-RateLimit-Reset\)", line)
@@ -111,7 +111,7 @@ def test_x_ratelimit_reset_in_epoch_seconds_is_waited_for(caplog: pytest.LogCapt
 
 
 def test_retry_after_wins_over_x_ratelimit_reset() -> None:
-    from catalog_sync.hoox.client import _server_wait
+    from catalog_sync.hoox.retrying import _server_wait
 
     both = httpx.Headers({"Retry-After": "2", "X-RateLimit-Reset": "9999999999"})
     assert _server_wait(both) == (2.0, "Retry-After")

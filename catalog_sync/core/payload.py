@@ -11,8 +11,15 @@ import json
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, NamedTuple, NoReturn, TypeGuard
+from typing import Any, NamedTuple, NoReturn
 
+from catalog_sync.core.payload_messages import (
+    is_number,
+    json_type,
+    reject,
+    reject_non_finite,
+    where,
+)
 from catalog_sync.core.scan import NonFinite, scan_document
 from catalog_sync.core.storable import KeysCollide, may_hold_unstorable, repaired
 from catalog_sync.errors import PayloadError
@@ -86,7 +93,7 @@ def parse_catalog(body: bytes | str) -> Catalog:
     document, texts = scanned
     item_texts: list[str | None] | None = None if texts is None else list(texts)
     if NonFinite.created != constants_before:
-        _reject_non_finite(document)
+        reject_non_finite(document)
     repairs: list[str] = []
     if may_hold_unstorable(body):
         try:
@@ -117,60 +124,23 @@ def _repair_document(document: Any, item_texts: list[str | None] | None) -> tupl
             if item_texts is not None:
                 item_texts[index] = None
             name = new.get("name") if isinstance(new, dict) else None
-            label = _where(index, name if isinstance(name, str) else None)
+            label = where(index, name if isinstance(name, str) else None)
             notes.extend(f"{label}: field '{path}'" if path else label for path in paths)
     rest, paths = repaired({k: v for k, v in document.items() if k != "models"})
     notes.extend(f"response field '{path}'" for path in paths)
     return {**rest, "models": models}, notes
 
 
-def _reject_non_finite(document: Any) -> None:
-    """Raise naming the first item and field that holds a NonFinite."""
-    models = document.get("models") if isinstance(document, dict) else None
-    if isinstance(models, list):
-        for index, item in enumerate(models):
-            where = _non_finite_path(item)
-            if where is None:
-                continue
-            name = item.get("name") if isinstance(item, dict) else None
-            label = _where(index, name if isinstance(name, str) else None)
-            field, value = where
-            if not field:
-                raise PayloadError(f"{label}: must be a JSON object, got {value!r}")
-            expected = "a non-negative number" if field == "base_cost" else "a finite number"
-            raise PayloadError(f"{label}: field '{field}' must be {expected}, got {value!r}")
-    where = _non_finite_path(document)
-    if where is not None:
-        field, value = where
-        raise PayloadError(f"response field '{field}' must be a finite number, got {value!r}")
-
-
-def _non_finite_path(value: Any, path: str = "") -> tuple[str, NonFinite] | None:
-    if isinstance(value, NonFinite):
-        return path, value
-    if isinstance(value, dict):
-        for key, element in value.items():
-            found = _non_finite_path(element, f"{path}.{key}" if path else str(key))
-            if found is not None:
-                return found
-    elif isinstance(value, list):
-        for position, element in enumerate(value):
-            found = _non_finite_path(element, f"{path}[{position}]")
-            if found is not None:
-                return found
-    return None
-
-
 def catalog_from_document(document: Any, item_texts: Sequence[str | None] | None = None) -> Catalog:
     """Validate a parsed body; `item_texts`, when known, is each item's JSON text."""
     if not isinstance(document, dict):
-        raise PayloadError(f"response is not a JSON object but {_json_type(document)}")
+        raise PayloadError(f"response is not a JSON object but {json_type(document)}")
     models = document.get("models")
     if not isinstance(models, list):
-        raise PayloadError(f"response has no 'models' list (got {_json_type(models)})")
+        raise PayloadError(f"response has no 'models' list (got {json_type(models)})")
     if "count" in document:
         count = document["count"]
-        if not _is_number(count):
+        if not is_number(count):
             raise PayloadError(f"response 'count' is {count!r} but must be a number")
         if count != len(models):
             raise PayloadError(
@@ -219,24 +189,17 @@ def normalize_item(
     `raw_json` is the item's text as received, when the caller has it; it is
     kept unless hoisted filters add fields, else the item is serialised."""
     if type(raw_item) is not dict:
-        raise PayloadError(f"{_where(index)}: must be a JSON object, got {_json_type(raw_item)}")
+        raise PayloadError(f"{where(index)}: must be a JSON object, got {json_type(raw_item)}")
     name = raw_item.get("name")
     if type(name) is not str or not name or name.isspace():
-        raise PayloadError(
-            f"{_where(index)}: field 'name' must be a non-empty string, got {name!r}"
-        )
+        raise PayloadError(f"{where(index)}: field 'name' must be a non-empty string, got {name!r}")
     raw: dict[str, Any] = raw_item
     if hoisted:
-        missing = {k: v for k, v in hoisted.items() if raw_item.get(k) is None}
-        if missing:
-            raw = {**raw_item, **missing}
-            raw_json = None
+        raw, raw_json = _with_hoisted(raw_item, hoisted, raw_json)
     get = raw.get
     cost = get("base_cost", _MISSING)
-    if cost is _MISSING:
-        raise PayloadError(f"{_where(index, name)}: field 'base_cost' is missing")
     if type(cost) not in (int, float) or not (0 <= cost < math.inf):
-        _reject(index, name, "base_cost", cost, "a non-negative number")
+        _reject_cost(index, name, cost)
     label, kind, provider, has_audio = get("label"), get("type"), get("provider"), get("has_audio")
     capabilities, tags = get("capabilities"), get("tags")
     if (
@@ -270,6 +233,23 @@ def normalize_item(
     )
 
 
+def _with_hoisted(
+    raw_item: dict[str, Any], hoisted: Mapping[str, str], raw_json: str | None
+) -> tuple[dict[str, Any], str | None]:
+    """The item with the hoisted filters it lacks added, and its text (None once changed)."""
+    missing = {k: v for k, v in hoisted.items() if raw_item.get(k) is None}
+    if missing:
+        return {**raw_item, **missing}, None
+    return raw_item, raw_json
+
+
+def _reject_cost(index: int | None, name: str, cost: Any) -> NoReturn:
+    """Raise naming what is wrong with the item's base_cost: missing, or not a valid cost."""
+    if cost is _MISSING:
+        raise PayloadError(f"{where(index, name)}: field 'base_cost' is missing")
+    reject(index, name, "base_cost", cost, "a non-negative number")
+
+
 # The content hash is the SHA-256 of the item's JSON text as received. It only
 # decides which models get a field-by-field comparison (diff.field_changes, which
 # is authoritative), so it must see every real change and may see a change that
@@ -282,34 +262,9 @@ def _reject_optional_fields(index: int | None, name: str, get: Callable[[str], A
     """Raise naming the first optional field with a wrong type."""
     for field in _OPTIONAL_TEXT:
         if type(get(field)) not in _TEXT:
-            _reject(index, name, field, get(field), "a string")
+            reject(index, name, field, get(field), "a string")
     if type(get("has_audio")) not in _FLAG:
-        _reject(index, name, "has_audio", get("has_audio"), "true/false")
+        reject(index, name, "has_audio", get("has_audio"), "true/false")
     if type(get("capabilities")) not in _OBJECT:
-        _reject(index, name, "capabilities", get("capabilities"), "an object")
-    _reject(index, name, "tags", get("tags"), "a list of strings")
-
-
-def _where(index: int | None, name: str | None = None) -> str:
-    where = "item" if index is None else f"models[{index}]"
-    return where if name is None else f"{where} ({name!r})"
-
-
-def _reject(index: int | None, name: str, field: str, value: Any, expected: str) -> NoReturn:
-    shown = repr(value)
-    if type(value) is float and math.isinf(value):
-        shown = "a number too large for a float (read as infinity)"
-    raise PayloadError(f"{_where(index, name)}: field '{field}' must be {expected}, got {shown}")
-
-
-def _is_number(value: Any) -> TypeGuard[int | float]:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _json_type(value: Any) -> str:
-    names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}
-    if value is None:
-        return "null"
-    if _is_number(value):
-        return "a number"
-    return names.get(type(value), type(value).__name__)
+        reject(index, name, "capabilities", get("capabilities"), "an object")
+    reject(index, name, "tags", get("tags"), "a list of strings")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from catalog_sync.config import DetailsConfig, PricingConfig
 from catalog_sync.core.details import DetailFailure, Details, detail_changes, parse_details
 from catalog_sync.core.diff import ChangeSet
-from catalog_sync.core.plan import details_due, quotes_due
+from catalog_sync.core.plan import Known, QuotePlan, details_due, quotes_due
 from catalog_sync.core.pricing import params_text, parse_quote, price_grid, quote_body
 from catalog_sync.errors import AuthFailed, FetchError
 from catalog_sync.flows.repairs import REPAIRED
@@ -54,12 +54,55 @@ def gather(
     failure is kept for its model. It reads the stored state first, in a short
     read transaction, and writes nothing: no transaction stays open while it waits
     for the API."""
+    known, previous = _stored_state(engine, enrich, names)
+    run = RunDetails(details={}, detail_failures={}, points={}, quote_failures={})
+    changed = {c.name for c in changes.changes if c.kind in ("added", "updated", "restored")}
+    _fetch_details(enrich, run, names, changed, known, now=now)
+    if not enrich.pricing.enabled:
+        return run
+    for name in run.detail_failures:  # its quotes wait for its details: both next run
+        run.quote_failures[name] = "not quoted: its details failed"
+    grids = _grids(enrich, previous, run)
+    plan = quotes_due(
+        {name: len(grid) for name, grid in grids.items()},
+        changed | _details_changed(previous, run),
+        known,
+        now=now,
+        refresh_hours=enrich.pricing.refresh_hours,
+        max_quotes=enrich.pricing.max_quotes_per_run,
+    )
+    _note_not_quoted(enrich, run, plan, grids)
+    quoted = _fetch_quotes(enrich, run, plan.chosen, grids)
+    log.info(
+        "%d details fetched, %d quotes made, %d requests in all",
+        len(run.details),
+        quoted,
+        enrich.source.requests,
+    )
+    return run
+
+
+def _stored_state(
+    engine: Engine, enrich: Enrich, names: Sequence[str]
+) -> tuple[dict[str, Known], dict[str, Details]]:
+    """What the database knows of each model, and (pricing on) their stored details."""
     with Session(engine) as session:
         known = stored.load_known(session)
         previous = stored.load_details(session, list(names)) if enrich.pricing.enabled else {}
         session.rollback()
-    run = RunDetails(details={}, detail_failures={}, points={}, quote_failures={})
-    changed = {c.name for c in changes.changes if c.kind in ("added", "updated", "restored")}
+    return known, previous
+
+
+def _fetch_details(
+    enrich: Enrich,
+    run: RunDetails,
+    names: Sequence[str],
+    changed: set[str],
+    known: Mapping[str, Known],
+    *,
+    now: dt.datetime,
+) -> None:
+    """Fetch the details due this run into `run`: each model's details or its failure."""
     due = details_due(names, changed, known, now=now, refresh_hours=enrich.details.refresh_hours)
     for name, why in due:
         log.info("details of %s: %s", name, why)
@@ -69,29 +112,32 @@ def gather(
             run.details[name] = outcome
         else:
             run.detail_failures[name] = outcome
-    if not enrich.pricing.enabled:
-        return run
-    for name in run.detail_failures:  # its quotes wait for its details: both next run
-        run.quote_failures[name] = "not quoted: its details failed"
-    grids = {
+
+
+def _grids(
+    enrich: Enrich, previous: Mapping[str, Details], run: RunDetails
+) -> dict[str, list[dict[str, Any]]]:
+    """The points to quote of every model with details (fetched or stored) that did not fail."""
+    return {
         name: price_grid(details, max_points=enrich.pricing.max_points_per_model)
         for name, details in {**previous, **run.details}.items()
         if name not in run.detail_failures
     }
-    details_changed = {
+
+
+def _details_changed(previous: Mapping[str, Details], run: RunDetails) -> set[str]:
+    """The models whose fetched details differ from their stored ones."""
+    return {
         name
         for name, details in run.details.items()
         if name in previous and detail_changes(previous[name], details)
     }
-    plan = quotes_due(
-        {name: len(grid) for name, grid in grids.items()},
-        changed | details_changed,
-        known,
-        now=now,
-        refresh_hours=enrich.pricing.refresh_hours,
-        max_quotes=enrich.pricing.max_quotes_per_run,
-    )
-    chosen = plan.chosen
+
+
+def _note_not_quoted(
+    enrich: Enrich, run: RunDetails, plan: QuotePlan, grids: Mapping[str, list[dict[str, Any]]]
+) -> None:
+    """Record in `run` the models the plan does not quote: oversized fail, deferred wait."""
     for name in plan.oversized:
         run.quote_failures[name] = (
             f"its grid of {len(grids[name])} points is more than pricing.max_quotes_per_run"
@@ -106,6 +152,15 @@ def gather(
             enrich.pricing.max_quotes_per_run,
             ", ".join(plan.deferred[:10]) + (" ..." if len(plan.deferred) > 10 else ""),
         )
+
+
+def _fetch_quotes(
+    enrich: Enrich,
+    run: RunDetails,
+    chosen: Sequence[tuple[str, str]],
+    grids: Mapping[str, list[dict[str, Any]]],
+) -> int:
+    """Quote every point of the chosen models into `run`; return how many quotes were made."""
     tasks = [(name, params) for name, _ in chosen for params in grids[name]]
     for name, why in chosen:
         log.info("quoting %s (%d points): %s", name, len(grids[name]), why)
@@ -116,13 +171,7 @@ def gather(
         else:
             run.quote_failures.setdefault(name, outcome)
     run.points = {name: points for name, points in quotes.items() if name not in run.quote_failures}
-    log.info(
-        "%d details fetched, %d quotes made, %d requests in all",
-        len(run.details),
-        len(tasks),
-        enrich.source.requests,
-    )
-    return run
+    return len(tasks)
 
 
 def _details(enrich: Enrich, name: str) -> Details | str:

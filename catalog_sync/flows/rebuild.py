@@ -4,11 +4,12 @@ transaction, under the run lock."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import Engine, Row, delete, func, select
 from sqlalchemy.orm import Session
 
 from catalog_sync.core.payload import Catalog, parse_catalog
@@ -32,6 +33,8 @@ from catalog_sync.storage.schema import (
 log = logging.getLogger(__name__)
 
 DERIVED = tuple(reversed(derived_tables()))  # children first, for deleting
+
+_Run = Row[tuple[int, dt.datetime, str | None]]  # id, observed_at, payload_sha256
 
 
 @dataclass(frozen=True)
@@ -57,49 +60,10 @@ def rebuild(
         migrate.ensure_schema(engine)
         with Session(engine) as session, session.begin():
             runs = replayed_runs(session)
-            if session.scalar(select(func.count()).select_from(ModelDetails)):
-                raise RunFailed(
-                    "rebuild replays the archived list payloads, which do not hold the model "
-                    "details and price points this database has (details.enabled): it would "
-                    "lose them; nothing was changed"
-                )
-            archived = set(session.scalars(select(Payload.sha256)).all())
-            missing = [run.id for run in runs if run.payload_sha256 not in archived]
-            if missing:
-                raise RunFailed(
-                    f"runs {_ids(missing)} have no archived payload (they predate the archive "
-                    "or it was pruned with --force), so rebuild would lose their history; "
-                    "nothing was changed"
-                )
+            _check_replayable(session, runs)
             for table in DERIVED:
                 session.execute(delete(table))
-            cache: tuple[str, Catalog] | None = None
-            for done, run in enumerate(runs, start=1):
-                assert run.payload_sha256 is not None
-                if cache is None or cache[0] != run.payload_sha256:
-                    cache = (run.payload_sha256, _catalog(session, run.payload_sha256))
-                changes, _ = diff_against_store(
-                    session, cache[1].items, removal_grace_runs=removal_grace_runs
-                )
-                apply_changes(
-                    session,
-                    changes,
-                    observed_at=run.observed_at,
-                    run_id=run.id,
-                    # the tables were emptied above: the first replay is a first load
-                    bulk_first_load=done == 1
-                    and is_bulk_first_load(len(cache[1].items), models_empty=True),
-                )
-                finish_run(
-                    session,
-                    run.id,
-                    status="success",
-                    finished_at=None,
-                    observed_at=run.observed_at,
-                    counts=changes.counts(),
-                )
-                if progress:
-                    progress(done, len(runs))
+            _replay(session, runs, removal_grace_runs=removal_grace_runs, progress=progress)
             result = RebuildResult(
                 runs=len(runs),
                 payloads=len({run.payload_sha256 for run in runs}),
@@ -109,6 +73,61 @@ def rebuild(
             )
     log.info("rebuilt from %d runs", result.runs)
     return result
+
+
+def _check_replayable(session: Session, runs: Sequence[_Run]) -> None:
+    """Raise unless replaying these runs loses nothing: no details, every payload archived."""
+    if session.scalar(select(func.count()).select_from(ModelDetails)):
+        raise RunFailed(
+            "rebuild replays the archived list payloads, which do not hold the model "
+            "details and price points this database has (details.enabled): it would "
+            "lose them; nothing was changed"
+        )
+    archived = set(session.scalars(select(Payload.sha256)).all())
+    missing = [run.id for run in runs if run.payload_sha256 not in archived]
+    if missing:
+        raise RunFailed(
+            f"runs {_ids(missing)} have no archived payload (they predate the archive "
+            "or it was pruned with --force), so rebuild would lose their history; "
+            "nothing was changed"
+        )
+
+
+def _replay(
+    session: Session,
+    runs: Sequence[_Run],
+    *,
+    removal_grace_runs: int,
+    progress: Callable[[int, int], None] | None,
+) -> None:
+    """Diff and apply each run's archived catalog in turn, into the emptied tables."""
+    cache: tuple[str, Catalog] | None = None
+    for done, run in enumerate(runs, start=1):
+        assert run.payload_sha256 is not None
+        if cache is None or cache[0] != run.payload_sha256:
+            cache = (run.payload_sha256, _catalog(session, run.payload_sha256))
+        changes, _ = diff_against_store(
+            session, cache[1].items, removal_grace_runs=removal_grace_runs
+        )
+        apply_changes(
+            session,
+            changes,
+            observed_at=run.observed_at,
+            run_id=run.id,
+            # the tables were emptied before the replay: the first replay is a first load
+            bulk_first_load=done == 1
+            and is_bulk_first_load(len(cache[1].items), models_empty=True),
+        )
+        finish_run(
+            session,
+            run.id,
+            status="success",
+            finished_at=None,
+            observed_at=run.observed_at,
+            counts=changes.counts(),
+        )
+        if progress:
+            progress(done, len(runs))
 
 
 def _catalog(session: Session, sha: str) -> Catalog:

@@ -86,56 +86,78 @@ def apply_run_details(
         return []
     ids = _ids(session, names)
     previous = load_details(session, list(run.details))
-    existing = set(
-        session.scalars(
-            select(ModelDetails.model_id).where(ModelDetails.model_id.in_(ids.values()))
-        )
-    )
-    missing = [{"model_id": ids[name]} for name in names if ids[name] not in existing]
-    if missing:
-        session.execute(insert(ModelDetails), missing)
+    _add_missing_rows(session, [ids[name] for name in names])
     # A model whose quotes failed keeps its details as they were too: both are
     # fetched again next run (details_failed below), so its points are quoted from
     # the details they belong to.
     kept = {name: d for name, d in run.details.items() if name not in run.quote_failures}
     for name, details in kept.items():
-        model_id = ids[name]
-        _update(session, model_id, raw=details.raw, fetched_at=observed_at, details_failed=False)
-        session.execute(delete(ModelSetting).where(ModelSetting.model_id == model_id))
-        if details.settings:
-            session.execute(
-                insert(ModelSetting), [{"model_id": model_id, **s.row()} for s in details.settings]
-            )
-        for field, old, new in detail_changes(previous.get(name), details):
-            session.execute(
-                insert(CatalogChange).values(
-                    sync_run_id=run_id,
-                    model_id=model_id,
-                    changed_at=observed_at,
-                    kind="updated",
-                    field=field,
-                    old_value=old,
-                    new_value=new,
-                )
-            )
+        _write_details(
+            session, ids[name], details, previous.get(name), observed_at=observed_at, run_id=run_id
+        )
     changed: list[dict[str, Any]] = []
     for name, points in sorted(run.points.items()):
         for params, old, new in _write_points(session, ids[name], points, observed_at, run_id):
             changed.append({"name": name, "params": params, "old_cost": old, "new_cost": new})
         _update(session, ids[name], quoted_at=observed_at, quotes_failed=False)
     for name in names:
-        errors = [e for e in (run.detail_failures.get(name), run.quote_failures.get(name)) if e]
-        values: dict[str, Any] = {}
-        if name in run.deferred:  # quoted on a later run, first in line (never quoted)
-            values["quoted_at"] = None
-        else:
-            values["error"] = storable_text("; ".join(errors)) if errors else None
-        if name in run.detail_failures or name in run.quote_failures:
-            values["details_failed"] = True
-        if name in run.quote_failures:
-            values["quotes_failed"] = True
-        _update(session, ids[name], **values)
+        _update(session, ids[name], **_outcome(run, name))
     return changed
+
+
+def _add_missing_rows(session: Session, model_ids: Sequence[int]) -> None:
+    """Insert an empty model_details row for each of these models that has none."""
+    existing = set(
+        session.scalars(select(ModelDetails.model_id).where(ModelDetails.model_id.in_(model_ids)))
+    )
+    missing = [{"model_id": model_id} for model_id in model_ids if model_id not in existing]
+    if missing:
+        session.execute(insert(ModelDetails), missing)
+
+
+def _write_details(
+    session: Session,
+    model_id: int,
+    details: Details,
+    previous: Details | None,
+    *,
+    observed_at: dt.datetime,
+    run_id: int,
+) -> None:
+    """Store a model's fetched details and settings, and log what changed since `previous`."""
+    _update(session, model_id, raw=details.raw, fetched_at=observed_at, details_failed=False)
+    session.execute(delete(ModelSetting).where(ModelSetting.model_id == model_id))
+    if details.settings:
+        session.execute(
+            insert(ModelSetting), [{"model_id": model_id, **s.row()} for s in details.settings]
+        )
+    for field, old, new in detail_changes(previous, details):
+        session.execute(
+            insert(CatalogChange).values(
+                sync_run_id=run_id,
+                model_id=model_id,
+                changed_at=observed_at,
+                kind="updated",
+                field=field,
+                old_value=old,
+                new_value=new,
+            )
+        )
+
+
+def _outcome(run: RunDetails, name: str) -> dict[str, Any]:
+    """The model_details values that record how the run went for this model."""
+    errors = [e for e in (run.detail_failures.get(name), run.quote_failures.get(name)) if e]
+    values: dict[str, Any] = {}
+    if name in run.deferred:  # quoted on a later run, first in line (never quoted)
+        values["quoted_at"] = None
+    else:
+        values["error"] = storable_text("; ".join(errors)) if errors else None
+    if name in run.detail_failures or name in run.quote_failures:
+        values["details_failed"] = True
+    if name in run.quote_failures:
+        values["quotes_failed"] = True
+    return values
 
 
 def _write_points(

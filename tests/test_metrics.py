@@ -179,7 +179,8 @@ def test_history_and_status_prometheus(history: Harness) -> None:
     assert_matches_database(history, healthy)
     assert healthy["catalog_sync_last_success_timestamp_seconds"] == run6
     assert healthy["catalog_sync_last_run_success"] == 1.0
-    assert healthy["catalog_sync_requests_total"] == 0.0  # NULL for every history run
+    # the history's six runs are wired as every run is: one list request each
+    assert healthy["catalog_sync_requests_total"] == 6.0
     # catalog-2 and catalog-3 re-priced models, veo-3.1 went 28 -> 30
     ((price_changes,),) = history.rows(
         "SELECT COALESCE(SUM(price_changes), 0) FROM sync_runs WHERE status = 'success'"
@@ -192,7 +193,7 @@ def test_history_and_status_prometheus(history: Harness) -> None:
     assert_matches_database(history, written)
     assert written["catalog_sync_last_success_timestamp_seconds"] == run6
     assert written["catalog_sync_last_run_success"] == 0.0
-    assert written["catalog_sync_requests_total"] == 3.0
+    assert written["catalog_sync_requests_total"] == 6.0 + 3.0
 
     status = history.cli("status", "--format", "prometheus")
     assert status.exit_code == 1  # the last run failed: unhealthy, as for text and json

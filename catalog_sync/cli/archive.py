@@ -6,6 +6,7 @@ import itertools
 import logging
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -24,9 +25,10 @@ from catalog_sync.clock import utcnow
 from catalog_sync.errors import UsageError
 
 if TYPE_CHECKING:
-    from sqlalchemy import Connection
+    from sqlalchemy import Connection, Engine
     from sqlalchemy.orm import Session
 
+    from catalog_sync.config import Config
     from catalog_sync.flows.imports import Snapshot
     from catalog_sync.flows.result import SyncResult
 
@@ -69,34 +71,68 @@ def import_command(
     with --archive-only, then run `catalog-sync rebuild`.
     """
     from catalog_sync.flows.imports import read_snapshots
-    from catalog_sync.runner import runs
     from catalog_sync.storage.engine import opened
     from catalog_sync.timeparse import parse_moment
 
     if observed_at is not None and len(files) > 1:
         raise UsageError("--observed-at applies to one file; name the others by their time")
-    moment = (
-        parse_moment(observed_at, now=utcnow(), option="--observed-at") if observed_at else None
-    )
+    moment = None
+    if observed_at is not None:
+        moment = parse_moment(observed_at, now=utcnow(), option="--observed-at")
     snapshots = read_snapshots(files, observed_at=moment)
     config = app.config()
-    guards = {"archive_only": archive_only, "allow_mass_removal": allow_mass_removal}
+    guards = Guards(archive_only=archive_only, allow_mass_removal=allow_mass_removal)
     with opened(config.database.url) as engine:
         if dry_run:
-            for snapshot, changes in runs.dry_run_import(config, engine, snapshots, **guards):
-                click.echo(f"== {snapshot.path} ({snapshot.observed_at:%Y-%m-%d %H:%M:%S} UTC)")
-                echo_preview([changes])
+            _echo_import_preview(config, engine, snapshots, guards)
             return
-        with progress_bar("importing") as update:
-            done = itertools.count(1)
-
-            def progress(snapshot: Snapshot, outcome: str) -> None:
-                update(next(done), len(snapshots))
-                log.info("%s: %s", snapshot.path, outcome)
-
-            results = runs.import_files(config, engine, snapshots, progress=progress, **guards)
+        results = _import_with_progress(config, engine, snapshots, guards)
     for snapshot, result in results:
         click.echo(_imported(snapshot, result, archive_only=archive_only))
+
+
+@dataclass(frozen=True)
+class Guards:
+    archive_only: bool
+    allow_mass_removal: bool
+
+
+def _echo_import_preview(
+    config: Config, engine: Engine, snapshots: list[Snapshot], guards: Guards
+) -> None:
+    """Each file's changes, in time order; nothing written."""
+    from catalog_sync.flows.imports import preview_import
+    from catalog_sync.runner.wiring import policy_of
+
+    policy = policy_of(config, guards.allow_mass_removal)
+    for snapshot, changes in preview_import(
+        engine, snapshots, policy, archive_only=guards.archive_only
+    ):
+        click.echo(f"== {snapshot.path} ({snapshot.observed_at:%Y-%m-%d %H:%M:%S} UTC)")
+        echo_preview([changes])
+
+
+def _import_with_progress(
+    config: Config, engine: Engine, snapshots: list[Snapshot], guards: Guards
+) -> list[tuple[Snapshot, SyncResult | None]]:
+    """The import, a progress bar counting the files on a terminal."""
+    from catalog_sync.runner import runs
+
+    with progress_bar("importing") as update:
+        done = itertools.count(1)
+
+        def progress(snapshot: Snapshot, outcome: str) -> None:
+            update(next(done), len(snapshots))
+            log.info("%s: %s", snapshot.path, outcome)
+
+        return runs.import_files(
+            config,
+            engine,
+            snapshots,
+            archive_only=guards.archive_only,
+            allow_mass_removal=guards.allow_mass_removal,
+            progress=progress,
+        )
 
 
 def _imported(snapshot: Snapshot, result: SyncResult | None, *, archive_only: bool) -> str:

@@ -4,6 +4,7 @@ flags, reading the configured database, printing a dry run."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -20,15 +21,35 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-def format_option(function: Callable[..., Any]) -> Callable[..., Any]:
+def formats(*choices: str, help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """`--format` (the parameter `output_format`) among `choices`, the first the default."""
     return click.option(
         "--format",
         "output_format",
-        type=click.Choice(["table", "csv", "json"]),
-        default="table",
+        type=click.Choice(list(choices)),
+        default=choices[0],
         show_default=True,
-        help="An aligned table for the terminal, or CSV / JSON on stdout for machines.",
-    )(function)
+        help=help,
+    )
+
+
+format_option = formats(
+    "table",
+    "csv",
+    "json",
+    help="An aligned table for the terminal, or CSV / JSON on stdout for machines.",
+)
+
+
+def out_file(what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """`--out FILE` (the parameter `out_path`, a Path), required."""
+    return click.option(
+        "--out",
+        "out_path",
+        required=True,
+        type=click.Path(dir_okay=False, path_type=Path),
+        help=what,
+    )
 
 
 def mass_removal_option(function: Callable[..., Any]) -> Callable[..., Any]:

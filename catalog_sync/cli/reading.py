@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from catalog_sync.cli.group import AppContext, cli
-from catalog_sync.cli.options import format_option, read_database
+from catalog_sync.cli.options import format_option, out_file, read_database
 from catalog_sync.clock import utcnow
 from catalog_sync.shown import visible
 
@@ -236,13 +236,7 @@ def points(app: AppContext, model_name: str, as_of: str | None, output_format: s
 
 
 @cli.command()
-@click.option(
-    "--out",
-    "out_path",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The HTML file to write.",
-)
+@out_file("The HTML file to write (replaced atomically).")
 @click.option(
     "--days", default=30, show_default=True, help="How far back the recent-changes table goes."
 )
@@ -262,13 +256,7 @@ def report(app: AppContext, out_path: Path, days: int) -> None:
 
 
 @cli.command()
-@click.option(
-    "--out",
-    "out_path",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The Atom file to write (replaced atomically).",
-)
+@out_file("The Atom file to write (replaced atomically).")
 @click.option(
     "--since",
     metavar="WHEN",

@@ -10,7 +10,7 @@ import sys
 import click
 
 from catalog_sync.cli.group import AppContext, cli
-from catalog_sync.cli.options import dry_run_option, echo_preview, mass_removal_option
+from catalog_sync.cli.options import dry_run_option, echo_preview, formats, mass_removal_option
 from catalog_sync.cli.progress import progress_bars
 from catalog_sync.config import require_api_key
 from catalog_sync.shown import visible
@@ -84,12 +84,10 @@ def schedule(app: AppContext, run_now: bool) -> None:
     metavar="DURATION",
     help="Unhealthy when the last success is older than this (e.g. 2h, 1d).",
 )
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json", "prometheus"]),
-    default="text",
-    show_default=True,
+@formats(
+    "text",
+    "json",
+    "prometheus",
     help="prometheus: the metrics of the [metrics] textfile, in Prometheus' text format.",
 )
 @click.pass_obj

@@ -23,8 +23,7 @@ import gzip
 import json
 import threading
 from collections.abc import Iterable, Mapping
-from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 import httpx
 
@@ -40,7 +39,13 @@ from catalog_sync.fakehoox.documented import (
     filtered,
     json_answer,
 )
-from catalog_sync.fakehoox.server import LoopbackServer, Request, Response, mock_transport
+from catalog_sync.fakehoox.server import (
+    LoopbackServer,
+    Request,
+    Response,
+    StartStop,
+    mock_transport,
+)
 
 DEFAULT_KEY = "hx_live_" + "0" * 64
 
@@ -55,7 +60,7 @@ def _payload(request: Request) -> Any:
         return request.body
 
 
-class FakeHooxApi:
+class FakeHooxApi(StartStop):
     """A real HTTP server on 127.0.0.1 and a free port, in a background thread
     (bound when first needed: `transport()` alone needs no socket)."""
 
@@ -87,7 +92,7 @@ class FakeHooxApi:
     def base_url(self) -> str:
         return self.server.url
 
-    def start(self) -> FakeHooxApi:
+    def start(self) -> Self:
         self.server.start()
         return self
 
@@ -95,17 +100,6 @@ class FakeHooxApi:
         self._gate.set()
         if self._server is not None:
             self._server.stop()
-
-    def __enter__(self) -> FakeHooxApi:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def transport(self) -> httpx.MockTransport:
         """The same routes in process, no socket and no start() needed: for

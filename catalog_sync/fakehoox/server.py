@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -60,7 +60,28 @@ class Response:
 Respond = Callable[[Request], Response]
 
 
-class LoopbackServer:
+class StartStop:
+    """start() on entering a `with` block, stop() on leaving it."""
+
+    def start(self) -> Self:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class LoopbackServer(StartStop):
     """A threaded HTTP/1.1 server on 127.0.0.1 and a free port, serving `respond`
     from a background thread between start() and stop() (or as a context manager)."""
 
@@ -90,7 +111,7 @@ class LoopbackServer:
 
     base_url = url
 
-    def start(self) -> LoopbackServer:
+    def start(self) -> Self:
         self._thread.start()
         return self
 
@@ -106,17 +127,6 @@ class LoopbackServer:
     def pause(self, seconds: float) -> bool:
         """Wait `seconds`, or less if the server stops meanwhile: True if it stopped."""
         return self._stopping.wait(seconds)
-
-    def __enter__(self) -> LoopbackServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 def mock_transport(respond: Respond) -> httpx.MockTransport:

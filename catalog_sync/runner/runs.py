@@ -14,7 +14,7 @@ from catalog_sync.clock import Clock, utcnow
 from catalog_sync.config import Config
 from catalog_sync.core.diff import ChangeSet
 from catalog_sync.flows.dry_run import preview_sync
-from catalog_sync.flows.imports import Snapshot, import_snapshots, preview_import
+from catalog_sync.flows.imports import Snapshot, import_snapshots
 from catalog_sync.flows.rebuild import RebuildResult, rebuild
 from catalog_sync.flows.result import SyncResult
 from catalog_sync.flows.scheduler import cron_trigger, run_forever
@@ -101,19 +101,6 @@ def import_files(
             archive_only=archive_only,
             progress=progress,
         )
-
-
-def dry_run_import(
-    config: Config,
-    engine: Engine,
-    snapshots: Sequence[Snapshot],
-    *,
-    archive_only: bool = False,
-    allow_mass_removal: bool = False,
-) -> list[tuple[Snapshot, ChangeSet]]:
-    """What importing `snapshots` would change; nothing written."""
-    policy = policy_of(config, allow_mass_removal)
-    return list(preview_import(engine, snapshots, policy, archive_only=archive_only))
 
 
 def rebuild_history(

@@ -16,7 +16,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from catalog_sync.core.diff import ChangeSet
-from catalog_sync.core.payload import CatalogItem
+from catalog_sync.core.payload import KNOWN_FIELDS, CatalogItem
 from catalog_sync.core.values import model_capability_rows
 from catalog_sync.errors import StoreError
 from catalog_sync.storage import bulk
@@ -77,13 +77,9 @@ def _by_id(models: list[tuple[int, CatalogItem]]) -> list[tuple[int, CatalogItem
     return sorted(models, key=itemgetter(0))
 
 
+# An item's own fields but the two with tables of their own, then what the store adds.
 MODEL_COLUMNS = (
-    "name",
-    "label",
-    "type",
-    "provider",
-    "base_cost",
-    "has_audio",
+    *(field for field in KNOWN_FIELDS if field not in ("capabilities", "tags")),
     "raw",
     "content_hash",
 )

@@ -128,7 +128,8 @@ class _AdvisoryLock(HeldLock):
             self.connection.close()
         self.connection = self._take()
 
-    def release(self) -> None:
+    def close(self) -> None:
+        """Release the lock and its connection."""
         with contextlib.suppress(SQLAlchemyError):
             self.connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_LOCK_KEY})
             self.connection.commit()
@@ -150,10 +151,6 @@ def _advisory_holder(connection: Connection) -> str:
     return f"server backend {holder}" if holder else "holder unknown"
 
 
-@contextlib.contextmanager
-def _advisory_lock(engine: Engine) -> Iterator[HeldLock]:
-    held = _AdvisoryLock(engine)
-    try:
-        yield held
-    finally:
-        held.release()
+def _advisory_lock(engine: Engine) -> contextlib.closing[_AdvisoryLock]:
+    """The lock, released (`close`) when the block ends."""
+    return contextlib.closing(_AdvisoryLock(engine))

@@ -24,6 +24,7 @@ from catalog_sync.errors import StoreError, first_line
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
 
+
 def migrations_dir() -> Path:
     """Inside the wheel: catalog_sync/migrations; in a source checkout: ./migrations."""
     here = Path(__file__).resolve().parent  # catalog_sync/storage

@@ -2,6 +2,20 @@
 in storage/views.py. current_models' tag and capability columns are
 {placeholders}, spelled per backend there."""
 
+
+def _change_columns(new: str) -> str:
+    """A change's columns, the same in both change views: the old and new cost,
+    the delta and the percent change (one definition, in SQL), when and which run."""
+    return f"""    p.old_cost,
+    {new} AS new_cost,
+    ROUND(CAST({new} - p.old_cost AS NUMERIC), 6) AS delta,
+    CASE WHEN p.old_cost <> 0
+        THEN ROUND(CAST(100 * ({new} - p.old_cost) / p.old_cost AS NUMERIC), 2)
+    END AS pct_change,
+    p.valid_from AS changed_at,
+    p.sync_run_id"""
+
+
 CURRENT_MODELS = """
 SELECT
     m.id AS model_id,
@@ -25,7 +39,7 @@ FROM models m
 WHERE m.removed_at IS NULL
 """
 
-PRICE_CHANGES = """
+PRICE_CHANGES = f"""
 WITH periods AS (
     SELECT
         ch.model_id,
@@ -43,14 +57,7 @@ SELECT
     m.name,
     m.provider,
     m.type,
-    p.old_cost,
-    p.base_cost AS new_cost,
-    ROUND(CAST(p.base_cost - p.old_cost AS NUMERIC), 6) AS delta,
-    CASE WHEN p.old_cost <> 0
-        THEN ROUND(CAST(100 * (p.base_cost - p.old_cost) / p.old_cost AS NUMERIC), 2)
-    END AS pct_change,
-    p.valid_from AS changed_at,
-    p.sync_run_id,
+{_change_columns("p.base_cost")},
     (
         SELECT MAX(r.observed_at) FROM sync_runs r
         WHERE r.status = 'success' AND r.observed_at >= p.old_from AND r.observed_at < p.old_to
@@ -60,7 +67,7 @@ JOIN models m ON m.id = p.model_id
 WHERE p.old_cost IS NOT NULL AND p.old_cost <> p.base_cost
 """
 
-PRICE_POINT_CHANGES = """
+PRICE_POINT_CHANGES = f"""
 WITH periods AS (
     SELECT
         pp.model_id,
@@ -78,14 +85,7 @@ SELECT
     m.provider,
     m.type,
     p.params,
-    p.old_cost,
-    p.cost_per_generation AS new_cost,
-    ROUND(CAST(p.cost_per_generation - p.old_cost AS NUMERIC), 6) AS delta,
-    CASE WHEN p.old_cost <> 0
-        THEN ROUND(CAST(100 * (p.cost_per_generation - p.old_cost) / p.old_cost AS NUMERIC), 2)
-    END AS pct_change,
-    p.valid_from AS changed_at,
-    p.sync_run_id
+{_change_columns("p.cost_per_generation")}
 FROM periods p
 JOIN models m ON m.id = p.model_id
 WHERE p.old_cost IS NOT NULL AND p.old_cost <> p.cost_per_generation

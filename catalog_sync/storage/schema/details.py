@@ -6,14 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import (
-    Boolean,
-    Float,
-    ForeignKey,
-    Index,
-    Text,
-    text,
-)
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from catalog_sync.storage.schema.types import Base, IdType, JSONText, UTCDateTime, facts

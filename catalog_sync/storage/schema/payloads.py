@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import (
-    BigInteger,
-    LargeBinary,
-    String,
-)
+from sqlalchemy import BigInteger, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from catalog_sync.storage.schema.types import Base, UTCDateTime, facts

@@ -5,12 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import (
-    Index,
-    Integer,
-    String,
-    Text,
-)
+from sqlalchemy import Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from catalog_sync.storage.schema.types import Base, IdType, UTCDateTime, facts

@@ -12,16 +12,7 @@ import datetime as dt
 import json
 from typing import Any
 
-from sqlalchemy import (
-    JSON,
-    BigInteger,
-    DateTime,
-    Dialect,
-    Integer,
-    MetaData,
-    Text,
-    TypeDecorator,
-)
+from sqlalchemy import JSON, BigInteger, DateTime, Dialect, Integer, MetaData, Text, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase
 
 from catalog_sync.clock import as_utc

@@ -5,7 +5,7 @@ A recipe's parameters are named in its SQL's first line,
 `-- parameters: model = 'veo-3.1', day = '2026-11-10'`: each names a literal
 of the SQL that a person would change. As Datasette canned queries those
 literals become `:model`, `:day`; the cookbook's own SQL keeps them, so that it
-runs as pasted (and tests/test_cookbook.py checks its results)."""
+runs as pasted (and tests/analysts/test_cookbook.py checks its results)."""
 
 from __future__ import annotations
 

@@ -216,7 +216,7 @@ def compare_prices(
 
 
 # The biggest movers in [:since, :until): docs/queries.md's recipe 18 is this text
-# with the two bounds written as literals (tests/test_movers.py checks it), so the
+# with the two bounds written as literals (tests/analysts/test_movers.py checks it), so the
 # command and the recipe give the same rows. One series per model's base cost
 # (price_changes) and per price point (price_point_changes); a series is listed
 # when it changed in the window, from the price before its first change there

@@ -1,5 +1,5 @@
 """docs/schema.md: every table, view and column with its description, made from
-the one source (storage.descriptions). tests/test_descriptions.py checks the file
+the one source (storage.descriptions). tests/storage/test_descriptions.py checks the file
 is what this writes; regenerate it with `python -m catalog_sync.analysts.schema_doc`."""
 
 from __future__ import annotations

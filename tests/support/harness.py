@@ -1,0 +1,94 @@
+"""The real CLI against the fake API and a real database, as a user runs it."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from click.testing import CliRunner, Result
+
+from catalog_sync.cli import cli
+from catalog_sync.fakehoox import FakeHooxApi
+from catalog_sync.storage.engine import make_engine
+from catalog_sync.storage.schema import derived_tables
+
+# Every table `rebuild` recomputes from the archive (Table.info["derived"]).
+ALL_DERIVED = tuple(str(table.name) for table in derived_tables())
+
+
+@dataclass
+class Harness:
+    """Runs the real CLI against the fake API and a real database."""
+
+    api: FakeHooxApi
+    db_url: str
+    tmp_path: Path
+    settings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _written: str = field(default="", repr=False)
+
+    @property
+    def config_path(self) -> Path:
+        """config.toml for the current settings: written when they change (a test
+        may change `settings` between commands), else left as it is."""
+        path = self.tmp_path / "config.toml"
+        sections = {
+            "api": {
+                "base_url": self.api.base_url,
+                "timeout_seconds": 5,
+                "max_retries": 2,
+                "backoff_seconds": 0.01,
+                "retry_after_max_seconds": 1,
+            },
+            "database": {"url": self.db_url},
+        }
+        for section, values in self.settings.items():
+            sections.setdefault(section, {}).update(values)
+        text = _toml(sections)
+        if text != self._written:
+            path.write_text(text)
+            self._written = text
+        return path
+
+    def env(self, **extra: str) -> dict[str, str]:
+        return {"HOOX_API_KEY": self.api.api_key, "CATALOG_SYNC_DATABASE_URL": "", **extra}
+
+    def cli(self, *args: str, env: dict[str, str] | None = None) -> Result:
+        runner = CliRunner()
+        return runner.invoke(cli, ["--config", str(self.config_path), *args], env=env or self.env())
+
+    def sync(self, *args: str, expect: int = 0) -> Result:
+        result = self.cli("sync", *args)
+        assert result.exit_code == expect, (result.exit_code, result.output, result.stderr)
+        return result
+
+    def serve(self, document: dict[str, Any]) -> None:
+        self.api.set_catalog(copy.deepcopy(document))
+
+    def engine(self) -> sa.Engine:
+        return make_engine(self.db_url)
+
+    def rows(self, sql: str, **params: Any) -> list[tuple[Any, ...]]:
+        engine = self.engine()
+        try:
+            with engine.connect() as connection:
+                return [tuple(r) for r in connection.execute(sa.text(sql), params)]
+        finally:
+            engine.dispose()
+
+    def snapshot(self, tables: Sequence[str] = ALL_DERIVED) -> dict[str, list[tuple[Any, ...]]]:
+        """Every row of every derived table, in a stable order."""
+        return {t: sorted(self.rows(f"SELECT * FROM {t}"), key=repr) for t in tables}
+
+
+def _toml(sections: dict[str, dict[str, Any]]) -> str:
+    lines = []
+    for section, values in sections.items():
+        lines.append(f"[{section}]")
+        for key, value in values.items():
+            lines.append(f"{key} = {json.dumps(value)}")
+    return "\n".join(lines) + "\n"

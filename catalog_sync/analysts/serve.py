@@ -62,12 +62,14 @@ def serve(path: Path, *, host: str, port: int, announce: Callable[[str], None]) 
     sock = listening_socket(host, port)
     bound_host, bound_port = sock.getsockname()[:2]
     shown = f"[{bound_host}]" if ":" in bound_host else bound_host
-    announce(f"serving {path} read-only at http://{shown}:{bound_port}/ (Ctrl-C to stop)")
     config = uvicorn.Config(app, log_level="warning", lifespan="on", workers=1)
     # uvicorn stops on SIGINT or SIGTERM, then raises the signal again: both
-    # end here as a clean stop (exit 0), as Ctrl-C is how one stops it.
+    # end here as a clean stop (exit 0), as Ctrl-C is how one stops it; the
+    # handler is in place before the address is announced, so that a SIGTERM
+    # right after it is a clean stop too.
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
+        announce(f"serving {path} read-only at http://{shown}:{bound_port}/ (Ctrl-C to stop)")
         uvicorn.Server(config).run(sockets=[sock])
     except KeyboardInterrupt:
         pass

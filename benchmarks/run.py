@@ -233,7 +233,8 @@ class Bench:
         from sqlalchemy import text
 
         from catalog_sync.analysts.queries import prices_as_of
-        from catalog_sync.flows.sync import run_sync
+        from catalog_sync.config import ApiConfig, Config
+        from catalog_sync.runner.runs import sync_once
         from catalog_sync.storage.engine import make_engine
 
         rng = random.Random(42)
@@ -252,15 +253,19 @@ class Bench:
         models = base["models"][:100]
         start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
         runs = self.args.history_runs
+        # Each run wired as the CLI wires it (catalog_sync.runner), its requests
+        # answered by the fake in process (no socket): the history's cost is the run's.
+        fake = FakeHooxApi(api_key=KEY)
+        config = Config(api=ApiConfig(base_url="http://127.0.0.1:9", max_requests_per_minute=10**9))
+        transport = fake.transport()
         began = time.perf_counter()
         for run in range(runs):
             for item in rng.sample(models, 2):
                 item["base_cost"] = round(item["base_cost"] * rng.choice([0.9, 1.1]), 2) or 0.5
             body = json.dumps({"models": models, "count": len(models)}).encode()
             moment = start + dt.timedelta(hours=run)
-            run_sync(
-                engine=engine, fetch=lambda body=body: body, clock=lambda moment=moment: moment
-            )
+            fake.set_body(body)
+            sync_once(config, engine, KEY, clock=lambda moment=moment: moment, transport=transport)
         build_s = time.perf_counter() - began
         last = start + dt.timedelta(hours=runs - 1)
         queries = {

@@ -23,8 +23,6 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from catalog_sync.analysts.feed import write_feed
-from catalog_sync.analysts.metrics import write_textfile
 from catalog_sync.clock import Clock, utcnow
 from catalog_sync.config import Config
 from catalog_sync.errors import LockBusy
@@ -79,7 +77,10 @@ def after_run(
 def _side_files(
     config: Config, engine: Engine, *, succeeded: bool, started_at: dt.datetime, now: dt.datetime
 ) -> None:
+    # Imported only when configured: a plain sync pays for neither at start-up.
     if config.metrics.textfile:
+        from catalog_sync.analysts.metrics import write_textfile
+
         textfile = Path(config.metrics.textfile)
         failed_since = None if succeeded else started_at
         _logged(
@@ -87,6 +88,8 @@ def _side_files(
             lambda: write_textfile(engine, textfile, now=now, failed_since=failed_since),
         )
     if succeeded and config.feed.path:
+        from catalog_sync.analysts.feed import write_feed
+
         feed = Path(config.feed.path)
         _logged("feed", lambda: write_feed(engine, feed, now=now))
 

@@ -10,7 +10,15 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from catalog_sync.storage.schema.types import Base, IdType, JSONText, UTCDateTime, facts
+from catalog_sync.storage.schema.types import (
+    Base,
+    IdType,
+    JSONText,
+    UTCDateTime,
+    facts,
+    model_ref,
+    run_ref,
+)
 
 
 class Model(Base):
@@ -83,11 +91,7 @@ class Model(Base):
 class Capability(Base):
     __tablename__ = "capabilities"
 
-    model_id: Mapped[int] = mapped_column(
-        ForeignKey("models.id", ondelete="CASCADE"),
-        primary_key=True,
-        comment="The model (models.id).",
-    )
+    model_id: Mapped[int] = model_ref(primary_key=True)
     name: Mapped[str] = mapped_column(
         Text,
         primary_key=True,
@@ -140,11 +144,7 @@ class Tag(Base):
 class ModelTag(Base):
     __tablename__ = "model_tags"
 
-    model_id: Mapped[int] = mapped_column(
-        ForeignKey("models.id", ondelete="CASCADE"),
-        primary_key=True,
-        comment="The model (models.id).",
-    )
+    model_id: Mapped[int] = model_ref(primary_key=True)
     tag_id: Mapped[int] = mapped_column(
         ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, comment="The tag (tags.id)."
     )
@@ -163,9 +163,7 @@ class CostPeriod(Base):
     __tablename__ = "cost_history"
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True, comment="The period's key.")
-    model_id: Mapped[int] = mapped_column(
-        ForeignKey("models.id", ondelete="CASCADE"), comment="The model (models.id)."
-    )
+    model_id: Mapped[int] = model_ref()
     base_cost: Mapped[float] = mapped_column(
         Float, comment="The base cost during the period, in credits."
     )
@@ -177,9 +175,7 @@ class CostPeriod(Base):
         UTCDateTime(),
         comment="End of the period (UTC), not included: the run that saw another cost, or the model's removal; NULL for the open period.",
     )
-    sync_run_id: Mapped[int] = mapped_column(
-        ForeignKey("sync_runs.id"), comment="The run that opened the period (sync_runs.id)."
-    )
+    sync_run_id: Mapped[int] = run_ref("The run that opened the period (sync_runs.id).")
 
     __table_args__ = (
         Index(None, "model_id", "valid_from"),
@@ -207,12 +203,8 @@ class CatalogChange(Base):
     id: Mapped[int] = mapped_column(
         IdType, primary_key=True, comment="The change's key, in the order changes were written."
     )
-    sync_run_id: Mapped[int] = mapped_column(
-        ForeignKey("sync_runs.id"), comment="The run that found the change (sync_runs.id)."
-    )
-    model_id: Mapped[int] = mapped_column(
-        ForeignKey("models.id", ondelete="CASCADE"), comment="The model that changed (models.id)."
-    )
+    sync_run_id: Mapped[int] = run_ref("The run that found the change (sync_runs.id).")
+    model_id: Mapped[int] = model_ref("The model that changed (models.id).")
     changed_at: Mapped[dt.datetime] = mapped_column(
         UTCDateTime(), index=True, comment="The observation time of that run (UTC)."
     )

@@ -6,10 +6,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Text, text
+from sqlalchemy import Boolean, Float, Index, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from catalog_sync.storage.schema.types import Base, IdType, JSONText, UTCDateTime, facts
+from catalog_sync.storage.schema.types import (
+    Base,
+    IdType,
+    JSONText,
+    UTCDateTime,
+    facts,
+    model_ref,
+    run_ref,
+)
 
 
 class ModelDetails(Base):
@@ -21,11 +29,7 @@ class ModelDetails(Base):
         },
     )
 
-    model_id: Mapped[int] = mapped_column(
-        ForeignKey("models.id", ondelete="CASCADE"),
-        primary_key=True,
-        comment="The model (models.id).",
-    )
+    model_id: Mapped[int] = model_ref(primary_key=True)
     raw: Mapped[Any] = mapped_column(
         JSONText(),
         nullable=True,
@@ -62,11 +66,7 @@ class ModelSetting(Base):
         },
     )
 
-    model_id: Mapped[int] = mapped_column(
-        ForeignKey("models.id", ondelete="CASCADE"),
-        primary_key=True,
-        comment="The model (models.id).",
-    )
+    model_id: Mapped[int] = model_ref(primary_key=True)
     key: Mapped[str] = mapped_column(
         Text,
         primary_key=True,
@@ -93,9 +93,7 @@ class PricePoint(Base):
     __tablename__ = "price_points"
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True, comment="The period's key.")
-    model_id: Mapped[int] = mapped_column(
-        ForeignKey("models.id", ondelete="CASCADE"), comment="The model (models.id)."
-    )
+    model_id: Mapped[int] = model_ref()
     params: Mapped[str] = mapped_column(
         Text,
         comment='The point: canonical JSON text of its cost-relevant settings, sorted keys, no spaces, e.g. {"duration":8,"resolution":"1080p"}.',
@@ -110,9 +108,7 @@ class PricePoint(Base):
     valid_to: Mapped[dt.datetime | None] = mapped_column(
         UTCDateTime(), comment="End of the period (UTC), not included; NULL for the open period."
     )
-    sync_run_id: Mapped[int] = mapped_column(
-        ForeignKey("sync_runs.id"), comment="The run that opened the period (sync_runs.id)."
-    )
+    sync_run_id: Mapped[int] = run_ref("The run that opened the period (sync_runs.id).")
 
     __table_args__ = (
         Index(None, "model_id", "params", "valid_from"),

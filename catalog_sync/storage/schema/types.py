@@ -12,8 +12,18 @@ import datetime as dt
 import json
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Dialect, Integer, MetaData, Text, TypeDecorator
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Integer,
+    MetaData,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.orm import DeclarativeBase, mapped_column
 
 from catalog_sync.clock import as_utc
 
@@ -103,3 +113,15 @@ def facts(
         "bulk_loaded": bulk_loaded,
         "datasette": datasette or {},
     }
+
+
+def model_ref(comment: str = "The model (models.id).", *, primary_key: bool = False) -> Any:
+    """A `model_id` column: the model (models.id); its rows go with the model's."""
+    return mapped_column(
+        ForeignKey("models.id", ondelete="CASCADE"), primary_key=primary_key, comment=comment
+    )
+
+
+def run_ref(comment: str) -> Any:
+    """A `sync_run_id` column: the run that wrote the row (sync_runs.id)."""
+    return mapped_column(ForeignKey("sync_runs.id"), comment=comment)

@@ -24,6 +24,7 @@ from catalog_sync.storage.schema import (
     Tag,
     UTCDateTime,
 )
+from catalog_sync.wording import percent_change
 
 CHANGE_KINDS = {
     "all": None,
@@ -199,7 +200,6 @@ def compare_prices(
         assert info is not None
         change = "added" if a is None else "removed" if b is None else "changed"
         delta = cost_b - cost_a if cost_a is not None and cost_b is not None else None
-        pct = round(delta / cost_a * 100, 2) if delta is not None and cost_a else None
         rows.append(
             {
                 "name": name,
@@ -208,7 +208,7 @@ def compare_prices(
                 "cost_before": cost_a,
                 "cost_after": cost_b,
                 "delta": delta,
-                "pct_change": pct,
+                "pct_change": percent_change(cost_a, cost_b),
                 "change": change,
             }
         )

@@ -7,6 +7,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from catalog_sync.files import write_atomically
 from catalog_sync.storage.descriptions import Relation, relations
 
 HEADER = """\
@@ -63,5 +64,5 @@ def _first_sentence(text: str) -> str:
 
 if __name__ == "__main__":
     target = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("docs/schema.md")
-    target.write_text(render_schema_markdown(), encoding="utf-8")
+    write_atomically(target, render_schema_markdown())
     print(f"wrote {target}")

@@ -41,6 +41,14 @@ format_option = formats(
 )
 
 
+def moment(
+    flag: str, *, help: str, required: bool = False
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """An option naming a moment (`WHEN`: a date, a timestamp, a duration ago, now),
+    parsed by the command with timeparse.parse_moment."""
+    return click.option(flag, metavar="WHEN", required=required, help=help)
+
+
 def out_file(what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """`--out FILE` (the parameter `out_path`, a Path), required."""
     return click.option(

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from catalog_sync.cli.group import AppContext, cli
-from catalog_sync.cli.options import format_option, out_file, read_database
+from catalog_sync.cli.options import format_option, moment, out_file, read_database
 from catalog_sync.clock import utcnow
 from catalog_sync.shown import visible
 
@@ -174,18 +174,8 @@ def changes(
 
 
 @cli.command()
-@click.option(
-    "--as-of",
-    "as_of",
-    required=True,
-    metavar="WHEN",
-    help="A date (2026-11-01), a timestamp, or a duration ago (30d).",
-)
-@click.option(
-    "--compare",
-    metavar="WHEN",
-    help="Show only what differs between --as-of and this moment.",
-)
+@moment("--as-of", required=True, help="A date (2026-11-01), a timestamp, or a duration ago (30d).")
+@moment("--compare", help="Show only what differs between --as-of and this moment.")
 @format_option
 @click.pass_obj
 def prices(app: AppContext, as_of: str, compare: str | None, output_format: str) -> None:
@@ -208,11 +198,8 @@ def prices(app: AppContext, as_of: str, compare: str | None, output_format: str)
 
 @cli.command()
 @click.argument("model_name", metavar="MODEL")
-@click.option(
-    "--as-of",
-    "as_of",
-    metavar="WHEN",
-    help="The points at this moment (a date, a timestamp, a duration ago); default now.",
+@moment(
+    "--as-of", help="The points at this moment (a date, a timestamp, a duration ago); default now."
 )
 @format_option
 @click.pass_obj

@@ -9,6 +9,7 @@ from env ``HOOX_API_KEY`` only, and only by the commands that call the API.
 from __future__ import annotations
 
 import ipaddress
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -87,6 +88,11 @@ class MetricsConfig:
 
 
 @dataclass(frozen=True)
+class CostConfig:
+    currency: str = ""  # the default --currency of `cost` (in credit_rates); "" = credits
+
+
+@dataclass(frozen=True)
 class Config:
     api: ApiConfig = field(default_factory=ApiConfig)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
@@ -97,6 +103,7 @@ class Config:
     notify: NotifyConfig = field(default_factory=NotifyConfig)
     feed: FeedConfig = field(default_factory=FeedConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    cost: CostConfig = field(default_factory=CostConfig)
     source: str = "built-in defaults"
 
 
@@ -110,6 +117,7 @@ _SECTIONS: dict[str, type[Any]] = {
     "notify": NotifyConfig,
     "feed": FeedConfig,
     "metrics": MetricsConfig,
+    "cost": CostConfig,
 }
 
 
@@ -224,6 +232,11 @@ def _check_values(path: Path, config: Config) -> None:
         ("schedule.jitter_seconds", config.schedule.jitter_seconds >= 0, "must be 0 or more"),
         ("notify.timeout_seconds", config.notify.timeout_seconds > 0, "must be greater than 0"),
         ("notify.max_attempts", config.notify.max_attempts >= 1, "must be 1 or more"),
+        (
+            "cost.currency",
+            config.cost.currency == "" or re.fullmatch(r"[A-Za-z]{3}", config.cost.currency),
+            "must be a three-letter currency code (e.g. EUR) or empty",
+        ),
     ]
     for key, ok, why in checks:
         if not ok:
@@ -239,56 +252,6 @@ def check_base_url(url: str, *, origin: str = "api.base_url", secret: bool = Fal
         raise UsageError(f"{origin} must be an http(s) URL with a host{shown}")
     if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise UsageError(f"{origin} must use https unless the host is loopback{shown}")
-
-
-def webhook_url(config: Config, environ: Mapping[str, str]) -> str | None:
-    """The webhook URL from the env var that notify.webhook_url_env names, if any."""
-    name = config.notify.webhook_url_env
-    if not name:
-        return None
-    url = environ.get(name, "").strip()
-    if not url:
-        raise UsageError(f"notify.webhook_url_env names {name}, but {name} is not set")
-    check_base_url(url, origin=f"the webhook URL in {name}", secret=True)
-    return url
-
-
-def apprise_urls(config: Config, environ: Mapping[str, str]) -> str | None:
-    """The apprise URLs (comma- or space-separated) from the env var that
-    notify.apprise_urls_env names, if any, each one checked by apprise itself:
-    a URL it does not understand is a UsageError naming the env var (never the
-    URL: they hold tokens). Needs the [notify] extra; apprise is imported only
-    when the key is set."""
-    name = config.notify.apprise_urls_env
-    if not name:
-        return None
-    import importlib.util
-
-    if importlib.util.find_spec("apprise") is None:
-        raise UsageError(
-            "notify.apprise_urls_env needs the [notify] extra: pip install 'catalog-sync[notify]'"
-        )
-    urls = environ.get(name, "").strip()
-    if not urls:
-        raise UsageError(f"notify.apprise_urls_env names {name}, but {name} is not set")
-    import logging
-
-    import apprise
-
-    # apprise logs the URL it rejects: never shown (the error below names the variable).
-    quiet = logging.getLogger("apprise")
-    level = quiet.level
-    quiet.setLevel(logging.CRITICAL + 1)
-    try:
-        understood = apprise.Apprise().add(urls)
-    finally:
-        quiet.setLevel(level)
-    if not understood:
-        raise UsageError(
-            f"{name} (notify.apprise_urls_env) holds a URL that apprise does not understand:"
-            " check each URL's scheme and tokens against apprise's list of services"
-        )
-    return urls
 
 
 def is_loopback(host: str) -> bool:

@@ -7,8 +7,11 @@ import datetime as dt
 import html
 import io
 import json
+import re
+import secrets
 import sys
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TextIO
 
 from catalog_sync.clock import as_utc
@@ -19,7 +22,21 @@ if TYPE_CHECKING:
 FORMATS = ("table", "csv", "json")
 
 
+# Exact decimals (credits, money) go into JSON as numbers written digit for digit:
+# json writes them as this marker string first, and `dumps` swaps it for the number.
+_EXACT = f"exact-{secrets.token_hex(8)}:"
+_EXACT_STRING = re.compile(f'"{_EXACT}(-?[0-9.]+(?:E[+-]?[0-9]+)?)"')
+TABLE_PLACES = Decimal("0.000001")  # a table rounds exact decimals to 6 places
+
+
+def dumps(value: Any, **options: Any) -> str:
+    """JSON text of `value` (after `to_json`), exact decimals as exact numbers."""
+    return _EXACT_STRING.sub(lambda m: m[1], json.dumps(to_json(value), **options))
+
+
 def to_json(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return f"{_EXACT}{value:f}" if value.is_finite() else None
     if isinstance(value, dt.datetime):
         return as_utc(value).isoformat().replace("+00:00", "Z")
     if isinstance(value, Mapping):
@@ -37,11 +54,18 @@ def cell_text(value: Any) -> str:
         return as_utc(value).strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, float):
-        return f"{value:g}" if abs(value) < 1e15 else repr(value)
+    if isinstance(value, float | Decimal):
+        return _number_cell(value)
     if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     return str(value)
+
+
+def _number_cell(value: float | Decimal) -> str:
+    """A float as Python writes it short; an exact decimal rounded to 6 places."""
+    if isinstance(value, Decimal):
+        return f"{value.quantize(TABLE_PLACES).normalize():f}" if value.is_finite() else ""
+    return f"{value:g}" if abs(value) < 1e15 else repr(value)
 
 
 def tags_text(tags: Sequence[str]) -> str:
@@ -68,20 +92,21 @@ def emit(
 ) -> None:
     stream = out or sys.stdout
     if fmt == "json":
-        stream.write(json.dumps([to_json(dict(r)) for r in rows], indent=2) + "\n")
+        stream.write(dumps([dict(r) for r in rows], indent=2) + "\n")
     elif fmt == "csv":
-        write_csv(stream, columns, [[_csv_cell(row.get(c)) for c in columns] for row in rows])
+        write_csv(stream, columns, [[csv_cell(row.get(c)) for c in columns] for row in rows])
     else:
         print_table(rows, columns, title=title, out=stream)
 
 
-def write_csv(stream: TextIO, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+def write_csv(stream: TextIO, columns: Sequence[str] | None, rows: Sequence[Sequence[str]]) -> None:
     """CSV with rows ended by "\n", and every field that holds a "\r" or a "\n"
     quoted (the csv module quotes only the characters of its line terminator, so
-    rows are written with "\r\n" and end with "\n" instead)."""
+    rows are written with "\r\n" and end with "\n" instead); `columns` None:
+    no header (rows written as they come)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    for row in [columns, *rows]:
+    for row in rows if columns is None else [columns, *rows]:
         writer.writerow(row)
         stream.write(buffer.getvalue()[:-2] + "\n")
         buffer.seek(0)
@@ -95,9 +120,11 @@ def _is_numeric(values: Sequence[Any]) -> bool:
     )
 
 
-def _csv_cell(value: Any) -> str:
+def csv_cell(value: Any) -> str:
     if isinstance(value, dt.datetime):
         return str(to_json(value))
+    if isinstance(value, Decimal):  # CSV carries the exact value; only tables round
+        return f"{value:f}"
     return cell_text(value)
 
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import sys
 
-from catalog_sync.cli import archive, database, datasette, demo, reading, syncing
+from catalog_sync.cli import archive, costs, database, datasette, demo, reading, syncing
 from catalog_sync.cli.group import cli
 
-__all__ = ["archive", "cli", "database", "datasette", "demo", "main", "reading", "syncing"]
+__all__ = ["archive", "cli", "costs", "database", "datasette", "demo", "main", "reading", "syncing"]
 
 
 def main() -> None:

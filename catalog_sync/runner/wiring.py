@@ -11,14 +11,8 @@ from typing import Any
 
 import httpx
 
-from catalog_sync.config import (
-    ApiConfig,
-    Config,
-    DetailsConfig,
-    PricingConfig,
-    apprise_urls,
-    webhook_url,
-)
+from catalog_sync.channels import apprise_urls, webhook_url
+from catalog_sync.config import ApiConfig, Config, DetailsConfig, PricingConfig
 from catalog_sync.core.guards import Policy
 from catalog_sync.flows.enrich import Enrich
 from catalog_sync.flows.notify import digest_sender

@@ -1,6 +1,7 @@
 """The writes of one change set: models, capabilities, tags, cost periods and
-the change log. Takes a session, never makes one; each table gets one batched
-write per kind of change, never a query per model.
+the change log, and the confirmation of the prices the run saw unchanged
+(`confirm_open_periods`). Takes a session, never makes one; each table gets one
+batched write per kind of change, never a query per model.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from itertools import chain
 from operator import attrgetter, itemgetter
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from catalog_sync.core.diff import ChangeSet
@@ -71,6 +72,7 @@ def _apply(session: Session, changes: ChangeSet, *, observed_at: dt.datetime, ru
     opened = [(ids[item.name], item.base_cost) for item in new_models]
     _open_periods(session, opened + changes.periods_opened, observed_at, run_id)
     _log_changes(session, changes, ids, observed_at, run_id)
+    confirm_open_periods(session, observed_at)
 
 
 def _by_id(models: list[tuple[int, CatalogItem]]) -> list[tuple[int, CatalogItem]]:
@@ -215,13 +217,35 @@ def _open_periods(
     observed_at: dt.datetime,
     run_id: int,
 ) -> None:
+    """New periods, seen (confirmed) at their start."""
     valid_from = bulk.db_value(session, CostPeriod, "valid_from", observed_at)
     bulk.insert_rows(
         session,
         CostPeriod,
-        ("model_id", "base_cost", "valid_from", "sync_run_id"),
-        ((model_id, cost, valid_from, run_id) for model_id, cost in periods),
-        prepared=("base_cost", "valid_from"),
+        ("model_id", "base_cost", "valid_from", "last_confirmed_at", "sync_run_id"),
+        ((model_id, cost, valid_from, valid_from, run_id) for model_id, cost in periods),
+        prepared=("base_cost", "valid_from", "last_confirmed_at"),
+    )
+
+
+def confirm_open_periods(session: Session, observed_at: dt.datetime) -> None:
+    """A successful run saw every listed model at its open period's base cost:
+    one UPDATE stamps those periods' `last_confirmed_at` with the run's
+    observation time. A model missing within its removal grace (`missing_runs`
+    > 0) was not seen and keeps its stamp; a stamp never moves back."""
+    seen = select(Model.id).where(Model.removed_at.is_(None), Model.missing_runs == 0)
+    session.execute(
+        update(CostPeriod)
+        .where(
+            CostPeriod.valid_to.is_(None),
+            CostPeriod.model_id.in_(seen),
+            or_(
+                CostPeriod.last_confirmed_at.is_(None),
+                CostPeriod.last_confirmed_at < observed_at,
+            ),
+        )
+        .values(last_confirmed_at=observed_at),
+        execution_options={"synchronize_session": False},  # nothing loaded to refresh
     )
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Float, Integer, LargeBinary, Numeric, String, Text
 from sqlalchemy.types import TypeEngine
 
-from catalog_sync.storage.schema import JSONText, UTCDateTime, tables_in_reading_order
+from catalog_sync.storage.schema import DecimalText, JSONText, UTCDateTime, tables_in_reading_order
 from catalog_sync.storage.views import VIEWS
 
 # Tables the database keeps for itself, not for analysts.
@@ -60,6 +60,7 @@ def type_name(column_type: TypeEngine[Any]) -> str:
     """A column's type as an analyst meets it, the same words on both backends."""
     kinds: list[tuple[type[TypeEngine[Any]], str]] = [
         (UTCDateTime, "timestamp (UTC)"),
+        (DecimalText, "exact decimal"),
         (JSONText, "JSON text"),
         (JSON, "JSON"),
         (Boolean, "boolean"),

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from catalog_sync.core.details import DetailFailure, Details, detail_changes, details_from
@@ -100,6 +100,7 @@ def apply_run_details(
         for params, old, new in _write_points(session, ids[name], points, observed_at, run_id):
             changed.append({"name": name, "params": params, "old_cost": old, "new_cost": new})
         _update(session, ids[name], quoted_at=observed_at, quotes_failed=False)
+    _confirm_points(session, sorted(ids[name] for name in run.points), observed_at)
     for name in names:
         _update(session, ids[name], **_outcome(run, name))
     return changed
@@ -199,6 +200,7 @@ def _write_points(
             "params": params,
             "cost_per_generation": cost,
             "valid_from": observed_at,
+            "last_confirmed_at": observed_at,
             "sync_run_id": run_id,
         }
         for params, cost in sorted(points.items())
@@ -207,6 +209,27 @@ def _write_points(
     if fresh:
         session.execute(insert(PricePoint), fresh)
     return repriced
+
+
+def _confirm_points(session: Session, model_ids: Sequence[int], observed_at: dt.datetime) -> None:
+    """These models' grids were quoted in full this run: each of their open points
+    is one whose quote returned its price (the others were closed above), so its
+    `last_confirmed_at` becomes the run's observation time; one UPDATE per 500
+    models, a stamp never moves back."""
+    for batch in chunks(model_ids):
+        session.execute(
+            update(PricePoint)
+            .where(
+                PricePoint.model_id.in_(batch),
+                PricePoint.valid_to.is_(None),
+                or_(
+                    PricePoint.last_confirmed_at.is_(None),
+                    PricePoint.last_confirmed_at < observed_at,
+                ),
+            )
+            .values(last_confirmed_at=observed_at),
+            execution_options={"synchronize_session": False},
+        )
 
 
 def _last_closed_costs(session: Session, model_id: int, params: Sequence[str]) -> dict[str, float]:

@@ -354,3 +354,102 @@ UPDATE alembic_version SET version_num='0010' WHERE alembic_version.version_num 
 
 UPDATE alembic_version SET version_num='0011' WHERE alembic_version.version_num = '0010';
 
+-- Running upgrade 0011 -> 0012
+
+CREATE TABLE credit_rates (
+    id INTEGER NOT NULL, 
+    currency TEXT NOT NULL, 
+    per_credit TEXT NOT NULL, 
+    valid_from DATETIME NOT NULL, 
+    valid_to DATETIME, 
+    source VARCHAR(16) NOT NULL, 
+    note TEXT, 
+    recorded_at DATETIME NOT NULL, 
+    CONSTRAINT pk_credit_rates PRIMARY KEY (id), 
+    CONSTRAINT ck_credit_rates_source CHECK (source IN ('set', 'import')), 
+    CONSTRAINT ck_credit_rates_period CHECK (valid_to IS NULL OR valid_to > valid_from)
+);
+
+CREATE INDEX ix_credit_rates_currency_valid_from ON credit_rates (currency, valid_from);
+
+CREATE UNIQUE INDEX uq_credit_rates_open_period ON credit_rates (currency) WHERE valid_to IS NULL;
+
+ALTER TABLE cost_history ADD COLUMN last_confirmed_at DATETIME;
+
+ALTER TABLE price_points ADD COLUMN last_confirmed_at DATETIME;
+
+UPDATE cost_history SET last_confirmed_at = COALESCE(
+    (
+        SELECT MAX(r.observed_at) FROM sync_runs r
+        WHERE r.status = 'success'
+            AND r.observed_at >= cost_history.valid_from
+            AND (cost_history.valid_to IS NULL OR r.observed_at < cost_history.valid_to)
+    ),
+    valid_from
+);
+
+UPDATE price_points SET last_confirmed_at = CASE
+    WHEN valid_to IS NULL THEN COALESCE(
+        (
+            SELECT d.quoted_at FROM model_details d
+            WHERE d.model_id = price_points.model_id AND d.quoted_at >= price_points.valid_from
+        ),
+        valid_from
+    )
+    ELSE valid_from
+END;
+
+CREATE VIEW price_periods AS
+WITH costs AS (
+    SELECT
+        t.model_id,
+        CAST(NULL AS TEXT) AS params,
+        'base_cost' AS source,
+        t.base_cost AS cost_per_generation,
+        t.valid_from,
+        t.valid_to,
+        t.last_confirmed_at,
+        t.sync_run_id,
+        LAG(t.valid_to) OVER w AS previous_to,
+        LAG(t.last_confirmed_at) OVER w AS previous_confirmed_at
+    FROM cost_history t
+    WINDOW w AS (PARTITION BY t.model_id ORDER BY t.valid_from, t.id)
+),
+quotes AS (
+    SELECT
+        t.model_id,
+        t.params AS params,
+        'quote' AS source,
+        t.cost_per_generation AS cost_per_generation,
+        t.valid_from,
+        t.valid_to,
+        t.last_confirmed_at,
+        t.sync_run_id,
+        LAG(t.valid_to) OVER w AS previous_to,
+        LAG(t.last_confirmed_at) OVER w AS previous_confirmed_at
+    FROM price_points t
+    WINDOW w AS (PARTITION BY t.model_id, t.params ORDER BY t.valid_from, t.id)
+),
+periods AS (
+    SELECT * FROM costs
+    UNION ALL
+    SELECT * FROM quotes
+)
+SELECT
+    p.model_id,
+    m.name AS model,
+    m.provider,
+    m.type,
+    p.params,
+    p.source,
+    p.cost_per_generation,
+    p.valid_from,
+    p.valid_to,
+    CASE WHEN p.previous_to = p.valid_from THEN p.previous_confirmed_at END AS window_from,
+    p.last_confirmed_at,
+    p.sync_run_id
+FROM periods p
+JOIN models m ON m.id = p.model_id;
+
+UPDATE alembic_version SET version_num='0012' WHERE alembic_version.version_num = '0011';
+

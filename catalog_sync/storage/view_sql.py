@@ -1,6 +1,6 @@
 """The analysts' views' current SQL (a SELECT each), declared with their columns
 in storage/views.py. current_models' tag and capability columns are
-{placeholders}, spelled per backend there."""
+{placeholders}, spelled per backend there; the others are one text for both."""
 
 
 def _change_columns(new: str) -> str:
@@ -89,4 +89,52 @@ SELECT
 FROM periods p
 JOIN models m ON m.id = p.model_id
 WHERE p.old_cost IS NOT NULL AND p.old_cost <> p.cost_per_generation
+"""
+
+
+def _periods(table: str, cost: str, params: str, source: str, partition: str) -> str:
+    """One table's periods, each with the end and the last confirmation of the
+    period before it (same model, same point)."""
+    return f"""    SELECT
+        t.model_id,
+        {params} AS params,
+        '{source}' AS source,
+        t.{cost} AS cost_per_generation,
+        t.valid_from,
+        t.valid_to,
+        t.last_confirmed_at,
+        t.sync_run_id,
+        LAG(t.valid_to) OVER w AS previous_to,
+        LAG(t.last_confirmed_at) OVER w AS previous_confirmed_at
+    FROM {table} t
+    WINDOW w AS (PARTITION BY {partition} ORDER BY t.valid_from, t.id)"""
+
+
+PRICE_PERIODS = f"""
+WITH costs AS (
+{_periods("cost_history", "base_cost", "CAST(NULL AS TEXT)", "base_cost", "t.model_id")}
+),
+quotes AS (
+{_periods("price_points", "cost_per_generation", "t.params", "quote", "t.model_id, t.params")}
+),
+periods AS (
+    SELECT * FROM costs
+    UNION ALL
+    SELECT * FROM quotes
+)
+SELECT
+    p.model_id,
+    m.name AS model,
+    m.provider,
+    m.type,
+    p.params,
+    p.source,
+    p.cost_per_generation,
+    p.valid_from,
+    p.valid_to,
+    CASE WHEN p.previous_to = p.valid_from THEN p.previous_confirmed_at END AS window_from,
+    p.last_confirmed_at,
+    p.sync_run_id
+FROM periods p
+JOIN models m ON m.id = p.model_id
 """

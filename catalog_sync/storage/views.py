@@ -2,7 +2,7 @@
 meet it, description), its current SQL for each backend, and how Datasette
 first shows it. Its queries read it through `View.table`.
 
-The migrations that made the views (0003, 0008; retyped on PostgreSQL by 0009)
+The migrations that made the views (0003, 0008, 0012; retyped on PostgreSQL by 0009)
 keep frozen copies of their SQL, so that they keep meaning what they meant;
 tests/storage/test_views.py proves that what the database holds returns what
 the SQL declared here returns, column by column, on both backends. A change of
@@ -110,6 +110,12 @@ TYPES: dict[str, TypeEngine[Any]] = {
     "previous_observed_at": UTCDateTime(),
     "model": Text(),
     "params": Text(),
+    "source": Text(),
+    "cost_per_generation": Float(),
+    "valid_from": UTCDateTime(),
+    "valid_to": UTCDateTime(),
+    "window_from": UTCDateTime(),
+    "last_confirmed_at": UTCDateTime(),
 }
 
 
@@ -200,6 +206,39 @@ VIEWS: tuple[View, ...] = (
         ),
         sql=view_sql.PRICE_POINT_CHANGES,
         datasette={"sort_desc": "changed_at", "facets": [*FACETS, "model"]},
+    ),
+    View(
+        "price_periods",
+        "One row per period of one price, from both tables: a base cost (cost_history, "
+        "the price of the model's defaults) or a quoted point (price_points); half-open "
+        "[valid_from, valid_to), with the last observation that showed the price and the "
+        "one before the change that started it.",
+        _columns(
+            "model_id model provider type params source cost_per_generation valid_from "
+            "valid_to window_from last_confirmed_at sync_run_id",
+            {
+                **_COST_CHANGE,
+                "model": "The model's identifier in the Hoox API (models.name).",
+                "params": "The point: canonical JSON text of its cost-relevant settings "
+                "(price_points.params); NULL for a base_cost row, which prices the model's "
+                "defaults.",
+                "source": "Where the price comes from: quote (price_points) or base_cost "
+                "(cost_history).",
+                "cost_per_generation": "The price of one generation during the period, in credits.",
+                "valid_from": "Start of the period (UTC), included: the first observation "
+                "that showed this price.",
+                "valid_to": "End of the period (UTC), not included: the observation that "
+                "showed another price, or the removal; NULL for the open period.",
+                "window_from": "The previous period's last_confirmed_at (UTC): the price "
+                "changed between this moment and valid_from; NULL for a first period and "
+                "for the first period after a gap (a restore, a point back in the grid).",
+                "last_confirmed_at": "The last successful observation that showed this "
+                "price (UTC; for a quote, the last quote that returned it).",
+                "sync_run_id": "The run that opened the period (sync_runs.id).",
+            },
+        ),
+        sql=view_sql.PRICE_PERIODS,
+        datasette={"sort_desc": "valid_from", "facets": [*FACETS, "source", "model"]},
     ),
 )
 

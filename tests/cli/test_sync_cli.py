@@ -96,10 +96,14 @@ def test_every_lifecycle_step(harness: Harness) -> None:
     harness.serve(catalog(a, b, c))
     harness.sync()
 
-    # unchanged: nothing written
-    before = harness.snapshot()
+    # unchanged: nothing written; the prices are confirmed by the run that saw them
+    before = harness.snapshot(confirmations=False)
     assert "0 added, 0 updated, 0 removed, 0 restored, 0 price changes" in harness.sync().stdout
-    assert harness.snapshot() == before
+    assert harness.snapshot(confirmations=False) == before
+    assert harness.rows(
+        "SELECT count(*) FROM cost_history h JOIN sync_runs r ON r.id = 2"
+        " WHERE h.last_confirmed_at = r.observed_at"
+    ) == [(3,)]
 
     # updated: price up on a, label on b; c removed
     harness.serve(catalog(model("a", 1.5), model("b", 2.0, label="Bee")))
@@ -211,10 +215,10 @@ def test_field_changes_name_what_changed(harness: Harness) -> None:
 def test_reordered_lists_are_not_a_change(harness: Harness) -> None:
     harness.serve(catalog(model("a", tags=["x", "y"], capabilities={"d": [5, 10, 15]})))
     harness.sync()
-    before = harness.snapshot()
+    before = harness.snapshot(confirmations=False)
     harness.serve(catalog(model("a", tags=["y", "x"], capabilities={"d": [15, 5, 10]})))
     assert "0 updated" in harness.sync().stdout
-    assert harness.snapshot(("cost_history", "catalog_changes")) == {
+    assert harness.snapshot(("cost_history", "catalog_changes"), confirmations=False) == {
         k: before[k] for k in ("cost_history", "catalog_changes")
     }
 

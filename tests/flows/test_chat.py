@@ -19,7 +19,8 @@ from markdown_it.common.utils import escapeHtml
 from support.catalogs import catalog, model
 from support.harness import Harness
 
-from catalog_sync.config import Config, NotifyConfig, apprise_urls
+from catalog_sync.channels import apprise_urls
+from catalog_sync.config import Config, NotifyConfig
 from catalog_sync.core.digest import (
     MAX_TEXT_LINES,
     WORD_JOINER,

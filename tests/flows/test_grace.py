@@ -29,7 +29,7 @@ def test_a_model_missing_once_with_a_grace_of_two_changes_nothing(harness: Harne
     harness.settings["sync"] = {"removal_grace_runs": 2}
     harness.serve(catalog(model("a"), model("b"), model("c")))
     harness.sync()
-    before = harness.snapshot()
+    before = harness.snapshot(confirmations=False)
     harness.serve(catalog(model("a"), model("c")))
     result = harness.sync()
     assert "0 removed" in result.stdout
@@ -38,12 +38,12 @@ def test_a_model_missing_once_with_a_grace_of_two_changes_nothing(harness: Harne
         ("b", 1),
         ("c", 0),
     ]
-    assert {t: v for t, v in harness.snapshot().items() if t != "models"} == {
+    assert {t: v for t, v in harness.snapshot(confirmations=False).items() if t != "models"} == {
         t: v for t, v in before.items() if t != "models"
     }
     harness.serve(catalog(model("a"), model("b"), model("c")))  # back: it never left
     harness.sync()
-    assert harness.snapshot() == before
+    assert harness.snapshot(confirmations=False) == before
     assert history(harness) == [
         (1, "a", "added", None),
         (1, "b", "added", None),
@@ -143,8 +143,12 @@ def flapping(draw: st.DrawFn) -> tuple[int, list[list[str]]]:
 def _history(engine: sa.Engine) -> tuple[Any, ...]:
     with engine.connect() as connection:
         return tuple(
-            connection.exec_driver_sql(f"SELECT * FROM {table} ORDER BY 1").all()
-            for table in ("cost_history", "catalog_changes")
+            connection.exec_driver_sql(f"SELECT {columns} FROM {table} ORDER BY 1").all()
+            for table, columns in (
+                # every column but last_confirmed_at, which each run that sees a model moves
+                ("cost_history", "id, model_id, base_cost, valid_from, valid_to, sync_run_id"),
+                ("catalog_changes", "*"),
+            )
         )
 
 

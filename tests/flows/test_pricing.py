@@ -138,7 +138,7 @@ def test_a_point_only_price_change_is_one_closed_and_one_open_period(priced: Har
     priced.settings["pricing"] = {"enabled": True, "refresh_hours": 0}
     priced.serve(catalog(video("v")))
     priced.sync()
-    history = priced.rows("SELECT * FROM cost_history")
+    history = priced.snapshot(("cost_history",), confirmations=False)
     priced.api.pricing.reprice("v", 1.5, resolution="1080p", duration=8, generateAudio=True)
     result = priced.sync()
     assert "1 price points changed, 0 details failed" in result.stdout
@@ -151,14 +151,19 @@ def test_a_point_only_price_change_is_one_closed_and_one_open_period(priced: Har
     assert priced.rows(
         "SELECT model, params, old_cost, new_cost, sync_run_id FROM price_point_changes"
     ) == [("v", key, 15.0, 22.5, 2)]
-    assert priced.rows("SELECT * FROM cost_history") == history
+    assert priced.snapshot(("cost_history",), confirmations=False) == history
     assert priced.rows("SELECT points_changed FROM sync_runs ORDER BY id") == [(0,), (1,)]
     changes = priced.cli("changes", "--kind", "price", "--format", "json")
     (row,) = json.loads(changes.stdout)
     assert row["field"] == f"price_point {key}" and row["new_value"] == 22.5
-    before = priced.snapshot(("price_points", "catalog_changes", "cost_history"))
-    priced.sync()  # the same quotes again: nothing written
-    assert priced.snapshot(("price_points", "catalog_changes", "cost_history")) == before
+    tables = ("price_points", "catalog_changes", "cost_history")
+    before = priced.snapshot(tables, confirmations=False)
+    priced.sync()  # the same quotes again: nothing written, every open point confirmed
+    assert priced.snapshot(tables, confirmations=False) == before
+    assert priced.rows(
+        "SELECT DISTINCT p.last_confirmed_at = r.observed_at FROM price_points p"
+        " JOIN sync_runs r ON r.id = 3 WHERE p.valid_to IS NULL"
+    ) == [(True,)]
     point_invariants(priced)
 
 

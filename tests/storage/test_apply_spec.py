@@ -35,7 +35,14 @@ T2 = dt.datetime(2026, 10, 1, 6, 30, 15, 250000, tzinfo=dt.UTC)  # catalog-2, ru
 T3 = dt.datetime(2026, 10, 2, 6, tzinfo=dt.UTC)
 
 # Typed on read, so that both backends answer aware UTC datetimes.
-TIME_COLUMNS = ("first_seen_at", "removed_at", "valid_from", "valid_to", "changed_at")
+TIME_COLUMNS = (
+    "first_seen_at",
+    "removed_at",
+    "valid_from",
+    "valid_to",
+    "changed_at",
+    "last_confirmed_at",
+)
 DERIVED = ("models", "capabilities", "tags", "model_tags", "cost_history", "catalog_changes")
 
 
@@ -76,6 +83,8 @@ def snapshot(engine: sa.Engine) -> dict[str, list[tuple[Any, ...]]]:
         " content_hash, first_seen_at, removed_at, missing_runs",
         "catalog_changes": "id, sync_run_id, model_id, changed_at, kind, field,"
         " CAST(old_value AS TEXT), CAST(new_value AS TEXT)",
+        "cost_history": "id, model_id, base_cost, valid_from, valid_to, sync_run_id,"
+        " last_confirmed_at",
     }
     return {
         table: sorted(rows(engine, f"SELECT {json_text.get(table, '*')} FROM {table}"), key=repr)
@@ -264,7 +273,26 @@ def test_catalog_changes_of_run_2(synced: sa.Engine) -> None:
 def test_the_same_catalog_again_writes_no_history(synced: sa.Engine) -> None:
     before = snapshot(synced)
     assert sync_sample(synced, 2, T3) == 3
-    assert snapshot(synced) == before
+    # No row written: only the open periods are confirmed again, at run 3.
+    confirmed = [(*row[:6], T3) if row[4] is None else row for row in before["cost_history"]]
+    assert snapshot(synced) == {**before, "cost_history": sorted(confirmed, key=repr)}
+
+
+def test_last_confirmed_at_is_the_last_run_that_saw_the_price(synced: sa.Engine) -> None:
+    """A new period is confirmed at its start; every run that lists the model at
+    that cost confirms it again; a closed period keeps the last run before it closed."""
+    assert rows(
+        synced,
+        "SELECT m.name, h.base_cost, h.valid_from, h.valid_to, h.last_confirmed_at"
+        " FROM cost_history h JOIN models m ON m.id = h.model_id"
+        " WHERE m.name IN ('veo-3.1-lite', 'flux-2-pro', 'kling-pro')"
+        " ORDER BY m.name, h.valid_from",
+    ) == [
+        ("flux-2-pro", 2.0, T2, None, T2),  # new at run 2
+        ("kling-pro", 7.5, T1, None, T2),  # unchanged (its capabilities changed): seen at run 2
+        ("veo-3.1-lite", 4.0, T1, T2, T1),  # last seen at 4 by run 1
+        ("veo-3.1-lite", 5.0, T2, None, T2),
+    ]
 
 
 def test_on_sqlite_times_and_json_values_are_stored_as_text(synced: sa.Engine) -> None:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 from support.catalogs import catalog, model
 from support.harness import Harness
 
 from catalog_sync.storage.engine import make_engine
+from catalog_sync.storage.rates import set_rate
 from catalog_sync.storage.schema import Base
 
 
@@ -81,3 +85,28 @@ def test_a_copy_keeps_the_feeds_entry_ids(
     assert before.feed.id == after.feed.id
     assert [e.id for e in before.entries] == [e.id for e in after.entries]
     assert len(before.entries) >= 5
+
+
+def test_copy_carries_the_credit_rates_exactly(sqlite_history: Harness, db_url: str) -> None:
+    """Rates are the user's data, in no archive: `copy` takes them with the rest,
+    their decimals exact, and the copy's next rate continues their ids."""
+    exact = Decimal("0.00000000000000000012345678901234567890123456789")
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    source = make_engine(sqlite_history.db_url)
+    try:
+        with Session(source) as session, session.begin():
+            set_rate(session, "EUR", "0.0125", valid_from=start, note="pro plan", now=start)
+            set_rate(session, "EUR", exact, valid_from=start + dt.timedelta(days=30), now=start)
+    finally:
+        source.dispose()
+    assert sqlite_history.cli("copy", "--to", db_url).exit_code == 0
+    copied = dump(db_url)["credit_rates"]
+    assert copied == dump(sqlite_history.db_url)["credit_rates"]
+    assert [row[2] for row in copied] == [Decimal("0.0125"), exact]
+    target = make_engine(db_url)
+    try:
+        with Session(target) as session, session.begin():
+            later = start + dt.timedelta(days=60)
+            assert set_rate(session, "EUR", "0.02", valid_from=later, now=later).id == 3
+    finally:
+        target.dispose()

@@ -18,12 +18,17 @@ SPEC_TABLES = {
     "capabilities": "model_id name position value",
     "tags": "id name",
     "model_tags": "model_id tag_id",
-    "cost_history": "id model_id base_cost valid_from valid_to sync_run_id",
+    "cost_history": "id model_id base_cost valid_from valid_to sync_run_id last_confirmed_at",
     "catalog_changes": "id sync_run_id model_id changed_at kind field old_value new_value",
     "sync_runs": "id started_at finished_at status trigger models_seen models_added "
     "models_updated models_removed price_changes error",
-    "price_points": "id model_id params cost_per_generation valid_from valid_to sync_run_id",
+    "price_points": "id model_id params cost_per_generation valid_from valid_to sync_run_id"
+    " last_confirmed_at",
+    "credit_rates": "id currency per_credit valid_from valid_to source note recorded_at",
+    "price_periods": "model provider type params source cost_per_generation valid_from valid_to"
+    " window_from last_confirmed_at",
 }
+VIEWS = ("current_models", "price_changes", "price_point_changes", "price_periods")
 
 
 def described() -> dict[str, tuple[str, dict[str, str]]]:
@@ -42,7 +47,7 @@ def test_every_table_view_and_column_of_the_spec_has_a_description() -> None:
     for relation, (description, columns) in found.items():
         assert description.endswith("."), relation
         assert all(text.strip() for text in columns.values()), relation
-    assert {"current_models", "price_changes", "price_point_changes"} <= found.keys()
+    assert set(VIEWS) <= found.keys()
 
 
 def test_descriptions_say_units_time_zones_and_the_open_period() -> None:
@@ -76,7 +81,7 @@ def test_the_database_has_exactly_the_described_relations_and_columns(engine: sa
     assert actual.keys() == expected.keys()
     for name, columns in expected.items():
         assert sorted(actual[name]) == sorted(columns), name
-        if name in ("current_models", "price_changes", "price_point_changes"):
+        if name in VIEWS:
             assert actual[name] == columns, name
 
 

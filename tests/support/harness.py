@@ -80,9 +80,27 @@ class Harness:
         finally:
             engine.dispose()
 
-    def snapshot(self, tables: Sequence[str] = ALL_DERIVED) -> dict[str, list[tuple[Any, ...]]]:
-        """Every row of every derived table, in a stable order."""
-        return {t: sorted(self.rows(f"SELECT * FROM {t}"), key=repr) for t in tables}
+    def snapshot(
+        self, tables: Sequence[str] = ALL_DERIVED, *, confirmations: bool = True
+    ) -> dict[str, list[tuple[Any, ...]]]:
+        """Every row of every derived table, in a stable order; without
+        `confirmations`, the periods' `last_confirmed_at` left out (the one value
+        a successful run that changes nothing moves)."""
+        engine = self.engine()
+        try:
+            with engine.connect() as connection:
+                return {t: _rows(connection, t, confirmations) for t in tables}
+        finally:
+            engine.dispose()
+
+
+def _rows(connection: sa.Connection, table: str, confirmations: bool) -> list[tuple[Any, ...]]:
+    result = connection.execute(sa.text(f"SELECT * FROM {table}"))
+    keep = [i for i, name in enumerate(result.keys()) if confirmations or name != CONFIRMED]
+    return sorted((tuple(row[i] for i in keep) for row in result), key=repr)
+
+
+CONFIRMED = "last_confirmed_at"
 
 
 def _toml(sections: dict[str, dict[str, Any]]) -> str:

@@ -56,7 +56,8 @@ def natural_snapshot(engine: sa.Engine) -> dict[str, list[Any]]:
         "tags": "SELECT name FROM tags",
         "model_tags": "SELECT m.name, t.name FROM model_tags mt JOIN models m ON m.id = mt.model_id"
         " JOIN tags t ON t.id = mt.tag_id",
-        "cost_history": "SELECT m.name, c.base_cost, c.valid_from, c.valid_to, c.sync_run_id"
+        "cost_history": "SELECT m.name, c.base_cost, c.valid_from, c.valid_to,"
+        " c.last_confirmed_at, c.sync_run_id"
         " FROM cost_history c JOIN models m ON m.id = c.model_id",
         "catalog_changes": "SELECT c.sync_run_id, m.name, c.changed_at, c.kind, c.field,"
         " CAST(c.old_value AS TEXT), CAST(c.new_value AS TEXT)"

@@ -1,7 +1,7 @@
 """The database tables, as SQLAlchemy 2.x typed models (the analysts' interface),
 one module per writer: `catalog` (storage/apply.py), `details`
-(storage/details.py), `runs` (storage/runs.py, storage/identity.py) and
-`payloads` (storage/payloads.py); `types` holds the column types, the base and
+(storage/details.py), `rates` (storage/rates.py), `runs` (storage/runs.py,
+storage/identity.py) and `payloads` (storage/payloads.py); `types` holds the column types, the base and
 `facts`, the per-table facts kept in each `Table.info`.
 
 Timestamps are UTC: `timestamptz` on PostgreSQL, SQLAlchemy's DateTime text
@@ -23,10 +23,12 @@ from catalog_sync.storage.schema.catalog import (
 )
 from catalog_sync.storage.schema.details import ModelDetails, ModelSetting, PricePoint
 from catalog_sync.storage.schema.payloads import Payload
+from catalog_sync.storage.schema.rates import CreditRate
 from catalog_sync.storage.schema.runs import DatabaseIdentity, SyncRun
 from catalog_sync.storage.schema.types import (
     NAMING_CONVENTION,
     Base,
+    DecimalText,
     IdType,
     JSONText,
     UTCDateTime,
@@ -38,7 +40,9 @@ __all__ = [
     "Capability",
     "CatalogChange",
     "CostPeriod",
+    "CreditRate",
     "DatabaseIdentity",
+    "DecimalText",
     "IdType",
     "JSONText",
     "Model",

@@ -176,6 +176,12 @@ class CostPeriod(Base):
         comment="End of the period (UTC), not included: the run that saw another cost, or the model's removal; NULL for the open period.",
     )
     sync_run_id: Mapped[int] = run_ref("The run that opened the period (sync_runs.id).")
+    # Nullable in the database (added by migration 0012, last of the columns there),
+    # always set by the code.
+    last_confirmed_at: Mapped[dt.datetime | None] = mapped_column(
+        UTCDateTime(),
+        comment="When this base cost was last seen unchanged (UTC): the observation time of the last successful run that listed the model at it; for periods written before migration 0012, the last successful run within the period (else valid_from).",
+    )
 
     __table_args__ = (
         Index(None, "model_id", "valid_from"),

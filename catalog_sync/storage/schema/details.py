@@ -24,7 +24,7 @@ class ModelDetails(Base):
     __tablename__ = "model_details"
     __table_args__ = (
         {
-            "info": facts(reading=10),
+            "info": facts(reading=11),
             "comment": "Each model's Get Model body and its fetch state (details.enabled), and what failed last time (retried next run).",
         },
     )
@@ -61,7 +61,7 @@ class ModelSetting(Base):
     __tablename__ = "model_settings"
     __table_args__ = (
         {
-            "info": facts(reading=9, datasette={"facets": ["key", "affects_cost"]}),
+            "info": facts(reading=10, datasette={"facets": ["key", "affects_cost"]}),
             "comment": "A model's current settings (from its details): the knobs a generation takes, and whether they change its price.",
         },
     )
@@ -109,6 +109,12 @@ class PricePoint(Base):
         UTCDateTime(), comment="End of the period (UTC), not included; NULL for the open period."
     )
     sync_run_id: Mapped[int] = run_ref("The run that opened the period (sync_runs.id).")
+    # Nullable in the database (added by migration 0012, last of the columns there),
+    # always set by the code.
+    last_confirmed_at: Mapped[dt.datetime | None] = mapped_column(
+        UTCDateTime(),
+        comment="When this price was last seen unchanged (UTC): the observation time of the last run whose quote of this point returned it; for periods written before migration 0012, the model's last full quote if the period is open (else valid_from).",
+    )
 
     __table_args__ = (
         Index(None, "model_id", "params", "valid_from"),

@@ -14,7 +14,7 @@ class Payload(Base):
     __tablename__ = "payloads"
     __table_args__ = (
         {
-            "info": facts(reading=11, datasette={"sort_desc": "first_seen_at"}),
+            "info": facts(reading=12, datasette={"sort_desc": "first_seen_at"}),
             "comment": "The archive: every body ever fetched or imported, gzip-compressed, once per SHA-256 (`catalog-sync payloads`).",
         },
     )

@@ -99,7 +99,7 @@ class DatabaseIdentity(Base):
     __tablename__ = "database_identity"
     __table_args__ = (
         {
-            "info": facts(reading=12, datasette={"hidden": True}),
+            "info": facts(reading=13, datasette={"hidden": True}),
             "comment": "This database's own identity: one row, made on first use; the feed's entry ids are built from it.",
         },
     )

@@ -3,13 +3,15 @@ per-table facts (`Table.info`) every table module uses.
 
 Timestamps are UTC: `timestamptz` on PostgreSQL, SQLAlchemy's DateTime text
 (`YYYY-MM-DD HH:MM:SS.ffffff`) on SQLite. JSON columns use the native JSON type
-where the backend has one.
+where the backend has one. Exact decimals (money) are `numeric` on PostgreSQL
+and their canonical decimal text on SQLite.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+from decimal import Context, Decimal
 from typing import Any
 
 from sqlalchemy import (
@@ -20,6 +22,7 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     MetaData,
+    Numeric,
     Text,
     TypeDecorator,
 )
@@ -89,6 +92,48 @@ class JSONText(TypeDecorator[Any]):
         if dialect.name != "sqlite" or value is None:
             return value
         return json.loads(value)
+
+
+def canonical_decimal(value: Decimal) -> str:
+    """A finite decimal as plain text without exponent or trailing zeros (`0.01`,
+    `100`, never `1E+2` or `0.0100`): one text per value."""
+    if not value.is_finite():
+        raise ValueError(f"not a finite decimal: {value}")
+    if value.is_zero():
+        return "0"
+    # normalize() rounds to its context's precision: give it every digit there is.
+    exact = Context(prec=max(1, len(value.as_tuple().digits)))
+    return format(value.normalize(exact), "f")
+
+
+class DecimalText(TypeDecorator[Decimal]):
+    """An exact decimal, `decimal.Decimal` in Python, never a float on the way in
+    or out: `numeric` on PostgreSQL, TEXT holding its canonical decimal text on
+    SQLite (whose NUMERIC affinity would turn `0.1` into a binary float)."""
+
+    impl = Numeric
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(Text())
+        return dialect.type_descriptor(Numeric(asdecimal=True))
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, Decimal):
+            raise TypeError(f"a decimal.Decimal is required here, not {type(value).__name__}")
+        text = canonical_decimal(value)
+        return text if dialect.name == "sqlite" else Decimal(text)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        # Text or numeric as written here; a number someone stored by hand is
+        # read by its shortest text (never by its binary expansion).
+        exact = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+        return Decimal(canonical_decimal(exact))
 
 
 class Base(DeclarativeBase):

@@ -1,0 +1,209 @@
+"""A usage log, read as a stream: CSV with a header, JSON Lines, or a JSON array
+(Hoox's asset-status objects as they come: `created_at`, `generation_params`,
+`cost`). Each record is read into what pricing needs, or into the problem that
+makes it unreadable (its line and field); a bad record never stops the file.
+Nothing is loaded whole: a million records take the memory of one.
+
+`line` is the record's number in the file, 1 for the first (a CSV header is
+not counted)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import itertools
+import json
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import IO, Any
+
+from catalog_sync.clock import as_utc
+
+MODEL_KEYS = ("model", "name")
+TIME_KEYS = ("at", "created_at", "timestamp")
+PARAMS_KEYS = ("params", "generation_params")
+COUNT_KEYS = ("count", "generation_count")
+CHARGED_KEYS = ("charged", "cost")
+RECORD_KEYS = frozenset((*MODEL_KEYS, *TIME_KEYS, *PARAMS_KEYS, *COUNT_KEYS, *CHARGED_KEYS))
+CHUNK = 1 << 16
+
+
+@dataclass
+class UsageRecord:
+    line: int
+    fields: dict[str, Any]  # the record as read (its own fields, kept in --rows)
+    model: str | None = None
+    at: dt.datetime | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    count: int = 1
+    charged: Decimal | None = None
+    problem: str | None = None  # why it cannot be priced: basis `invalid`
+
+
+def read_usage(stream: IO[str]) -> Iterator[UsageRecord]:
+    """Every record of the stream, in order, read as far as it can be."""
+    skipped = _skip_space(stream)
+    documents: Iterator[Any]
+    if skipped == "[":
+        documents = _json_array(stream)
+    else:
+        lines = itertools.chain([skipped + stream.readline()], stream)
+        documents = _json_lines(lines) if skipped == "{" else csv.DictReader(lines)
+    for line, document in enumerate(documents, start=1):
+        yield usage_record(line, document)
+
+
+def _skip_space(stream: IO[str]) -> str:
+    """Read past leading white space; the first other character ("" at the end)."""
+    while True:
+        char = stream.read(1)
+        if not char or not char.isspace():
+            return char
+
+
+def _json_lines(lines: Iterator[str]) -> Iterator[Any]:
+    for text in lines:
+        if text.strip():
+            try:
+                yield json.loads(text)
+            except ValueError as exc:
+                yield _Unreadable(f"not JSON ({exc.args[0].split(':')[0]})")
+
+
+def _json_array(stream: IO[str]) -> Iterator[Any]:
+    """The elements of a JSON array (its "[" read already), decoded one at a time
+    from a rolling buffer."""
+    decoder = json.JSONDecoder()
+    buffer = ""
+    while True:
+        buffer = buffer.lstrip().removeprefix(",").lstrip()
+        while not buffer or (buffer[0] != "]" and not _complete(decoder, buffer)):
+            more = stream.read(CHUNK)
+            if not more:
+                break
+            buffer = buffer.lstrip() + more
+            buffer = buffer.lstrip().removeprefix(",").lstrip()
+        if not buffer or buffer[0] == "]":
+            return
+        try:
+            document, end = decoder.raw_decode(buffer)
+        except ValueError as exc:
+            yield _Unreadable(f"not JSON ({exc.args[0].split(':')[0]})")
+            return  # the rest of an array cannot be found again
+        yield document
+        buffer = buffer[end:]
+
+
+def _complete(decoder: json.JSONDecoder, buffer: str) -> bool:
+    try:
+        decoder.raw_decode(buffer)
+    except ValueError:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class _Unreadable:
+    problem: str
+
+
+def usage_record(line: int, document: Any) -> UsageRecord:
+    """One record read into what pricing needs, or its problem (line and field)."""
+    if isinstance(document, _Unreadable):
+        return UsageRecord(line, {}, problem=f"line {line}: {document.problem}")
+    if not isinstance(document, dict):
+        return UsageRecord(line, {}, problem=f"line {line}: not an object")
+    fields = {k: v for k, v in document.items() if v not in ("", None)}  # an empty cell: absent
+    record = UsageRecord(line, dict(document))
+    try:
+        record.model = _model(fields)
+        record.at = _time(fields)
+        record.params = _params(fields)
+        record.count = _count(fields)
+        record.charged = _charged(fields)
+    except _Bad as bad:
+        record.problem = f"line {line}: field {bad.field}: {bad.why}"
+    return record
+
+
+class _Bad(Exception):
+    def __init__(self, field: str, why: str) -> None:
+        self.field, self.why = field, why
+
+
+def _first(fields: dict[str, Any], keys: tuple[str, ...]) -> tuple[str, Any] | None:
+    for key in keys:
+        if key in fields:
+            return key, fields[key]
+    return None
+
+
+def _model(fields: dict[str, Any]) -> str:
+    found = _first(fields, MODEL_KEYS)
+    if found is None or not isinstance(found[1], str) or not found[1].strip():
+        raise _Bad(found[0] if found else "model", "no model named (model or name)")
+    return found[1].strip()
+
+
+def _time(fields: dict[str, Any]) -> dt.datetime:
+    found = _first(fields, TIME_KEYS)
+    if found is None:
+        raise _Bad("at", "no time (at, created_at or timestamp)")
+    key, value = found
+    try:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return dt.datetime.fromtimestamp(value, dt.UTC)
+        return as_utc(str(value).strip().replace("Z", "+00:00"))
+    except (ValueError, OverflowError, OSError):
+        raise _Bad(key, f"{str(value)[:40]!r} is not a time") from None
+
+
+def _params(fields: dict[str, Any]) -> dict[str, Any]:
+    """The parameters: an object (`params`, `generation_params`, settings flat or
+    under `model_settings`; JSON text in a CSV cell), or flat columns."""
+    found = _first(fields, PARAMS_KEYS)
+    if found is None:
+        return {k: v for k, v in fields.items() if k not in RECORD_KEYS}
+    key, value = found
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise _Bad(key, "not a JSON object") from None
+    if not isinstance(value, dict):
+        raise _Bad(key, "not an object")
+    settings = value.get("model_settings")
+    params = {k: v for k, v in value.items() if k != "model_settings"}
+    if isinstance(settings, dict):
+        params.update(settings)
+    return params
+
+
+def _count(fields: dict[str, Any]) -> int:
+    found = _first(fields, COUNT_KEYS)
+    if found is None:
+        return 1
+    key, value = found
+    try:
+        number = float(str(value).strip()) if not isinstance(value, bool) else math.nan
+    except ValueError:
+        number = math.nan
+    if not (math.isfinite(number) and number == int(number) and number >= 1):
+        raise _Bad(key, f"{str(value)[:40]!r} is not a whole number of generations")
+    return int(number)
+
+
+def _charged(fields: dict[str, Any]) -> Decimal | None:
+    found = _first(fields, CHARGED_KEYS)
+    if found is None:
+        return None
+    key, value = found
+    try:
+        amount = Decimal(str(value).strip()) if not isinstance(value, bool) else None
+    except InvalidOperation:
+        amount = None
+    if amount is None or not amount.is_finite():
+        raise _Bad(key, f"{str(value)[:40]!r} is not a number of credits")
+    return amount

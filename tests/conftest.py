@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from support.catalogs import sample_catalog
 from support.databases import Databases, Templates
 from support.harness import Harness
-from support.history import build_history
+from support.history import catch_up
 
 from catalog_sync.fakehoox import FakeHooxApi
 from catalog_sync.storage.engine import make_engine
@@ -98,16 +98,19 @@ def fresh(api: FakeHooxApi, empty_db_url: str, tmp_path: Path) -> Harness:
 
 
 @pytest.fixture
-def history(harness: Harness) -> Harness:
-    """The harness, its database holding HISTORY_TIMES' six runs."""
-    build_history(harness.api, harness.db_url)
+def history(harness: Harness, databases: Databases, templates: Templates) -> Harness:
+    """The harness, its database holding HISTORY_TIMES' six runs (a copy of the
+    history built once per session: support.history.build_history)."""
+    templates.copy_history(databases.backend, harness.db_url, priced=False)
+    catch_up(harness.api)
     return harness
 
 
 @pytest.fixture
-def priced_history(harness: Harness) -> Harness:
+def priced_history(harness: Harness, databases: Databases, templates: Templates) -> Harness:
     """The harness, its database holding the six runs with details and pricing on."""
-    build_history(harness.api, harness.db_url, priced=True)
+    templates.copy_history(databases.backend, harness.db_url, priced=True)
+    catch_up(harness.api, priced=True)
     return harness
 
 

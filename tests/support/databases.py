@@ -106,6 +106,7 @@ class Templates:
         self._admin: sa.Engine | None = None
         self.pool: list[str] = []
         self.made: set[str] = set()
+        self._histories: dict[tuple[str, bool], str] = {}
 
     @property
     def admin(self) -> sa.Engine:
@@ -184,6 +185,36 @@ class Templates:
             engine.dispose()
         self.pool.append(name)
         return True
+
+    def copy_history(self, backend: str, url: str, *, priced: bool) -> None:
+        """Make the database at `url` (a fresh one of this session) a copy of the
+        shared history (support.history), built once per session and worker."""
+        key = (backend, priced)
+        if key not in self._histories:
+            self._histories[key] = self._build_history(backend, priced)
+        template = self._histories[key]
+        if backend == "sqlite":
+            shutil.copyfile(template, sa.make_url(url).database or "")
+            return
+        name = sa.make_url(url).database
+        with self.admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+
+    def _build_history(self, backend: str, priced: bool) -> str:
+        from catalog_sync.fakehoox import FakeHooxApi
+        from support.history import build_history
+
+        if backend == "sqlite":
+            built = self.folder / f"history-{'priced' if priced else 'plain'}.db"
+            shutil.copyfile(self.sqlite(), built)
+            url = f"sqlite:///{built}"
+        else:
+            built_name = self.create_database(self.template())
+            url = pg_url(built_name)
+        with FakeHooxApi() as api:
+            build_history(api, url, priced=priced)
+        return str(built) if backend == "sqlite" else built_name
 
     def drop(self, names: Sequence[str]) -> None:
         if not names:

@@ -57,9 +57,13 @@ class Harness:
     def env(self, **extra: str) -> dict[str, str]:
         return {"HOOX_API_KEY": self.api.api_key, "CATALOG_SYNC_DATABASE_URL": "", **extra}
 
-    def cli(self, *args: str, env: dict[str, str] | None = None) -> Result:
+    def cli(
+        self, *args: str, env: dict[str, str] | None = None, input: str | None = None
+    ) -> Result:
         runner = CliRunner()
-        return runner.invoke(cli, ["--config", str(self.config_path), *args], env=env or self.env())
+        return runner.invoke(
+            cli, ["--config", str(self.config_path), *args], env=env or self.env(), input=input
+        )
 
     def sync(self, *args: str, expect: int = 0) -> Result:
         result = self.cli("sync", *args)

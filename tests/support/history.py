@@ -39,3 +39,14 @@ def build_history(api: FakeHooxApi, db_url: str, *, priced: bool = False) -> Non
                 assert run == 4
     finally:
         engine.dispose()
+
+
+def catch_up(api: FakeHooxApi, *, priced: bool = False) -> None:
+    """The fake as `build_history` leaves it (its last catalog served, its
+    re-pricings applied), for a test that copied the built history."""
+    *_, last = history_catalogs().values()
+    assert not isinstance(last, bytes)
+    api.set_catalog(last)
+    for reprices in HISTORY_REPRICES.values() if priced else ():
+        for name, factor, where in reprices:
+            api.pricing.reprice(name, factor, **where)

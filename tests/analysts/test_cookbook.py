@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from support.cookbook import COOKBOOK, cell, recipes
+from support.cookbook import COOKBOOK, add_usage_and_rates, cell, recipes
 from support.harness import Harness
 
 
@@ -20,6 +20,7 @@ def test_the_cookbook_has_at_least_ten_recipes() -> None:
 @pytest.fixture
 def history_engine(priced_history: Harness) -> Any:
     engine = priced_history.engine()
+    add_usage_and_rates(engine)
     yield engine
     engine.dispose()
 

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import yaml
 from support.browser import rendered_dom
+from support.cookbook import add_usage_and_rates
 from support.harness import Harness
 from support.processes import CliProcess
 
@@ -86,6 +87,9 @@ def test_every_canned_query_with_its_defaults_gives_the_cookbooks_rows(
 ) -> None:
     metadata, _ = written(priced_history, tmp_path)
     queries = metadata["databases"][sqlite_path(priced_history).stem]["queries"]
+    engine = priced_history.engine()
+    add_usage_and_rates(engine)  # what recipes 19 to 21 read besides the history
+    engine.dispose()
     connection = sqlite3.connect(f"file:{sqlite_path(priced_history)}?mode=ro", uri=True)
     try:
         for recipe in recipes():

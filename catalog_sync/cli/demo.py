@@ -25,13 +25,16 @@ def demo(db_path: Path) -> None:
     and syncs them into a local SQLite file over real HTTP, with details and
     pricing on, as four runs on four dates across a month (the last one a
     re-pricing of points only). Prints each run's summary, the base-cost and
-    price-point changes found, and where it wrote the HTML report, the change
-    feed (Atom) and Datasette's files, and how to serve them.
+    price-point changes found, a sample usage log repriced and compared with
+    today's prices, and where it wrote the HTML report, the change feed (Atom)
+    and Datasette's files, and how to serve them.
     """
     from rich.console import Console
 
+    from catalog_sync.clock import utcnow
     from catalog_sync.runner.demo import run_story, write_outputs
     from catalog_sync.runner.demo_show import show_changes, show_files
+    from catalog_sync.runner.demo_usage import show_usage, write_sample
     from catalog_sync.shown import visible
 
     console = Console()
@@ -43,6 +46,8 @@ def demo(db_path: Path) -> None:
     )
     try:
         show_changes(console, engine)
+        usage = write_sample(db_path.with_name(db_path.stem + "-usage.csv"), today=utcnow().date())
+        show_usage(console, engine, usage, now=utcnow())
         made = write_outputs(engine, db_path)
     finally:
         engine.dispose()

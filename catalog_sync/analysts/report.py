@@ -11,6 +11,7 @@ import html
 import statistics
 from collections import defaultdict
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -26,8 +27,11 @@ CHART_HEIGHT = 460
 MAX_MODEL_LINES = 25
 
 
-def build_report(connection: Connection, *, now: dt.datetime, days: int = 30) -> str:
-    """The whole page as a string."""
+def build_report(
+    connection: Connection, *, now: dt.datetime, days: int = 30, usage: Path | None = None
+) -> str:
+    """The whole page as a string; `usage`: a usage log for "what our usage
+    would cost" (analysts.report_usage)."""
     try:
         import plotly.graph_objects as go
     except ImportError as exc:
@@ -74,9 +78,28 @@ def build_report(connection: Connection, *, now: dt.datetime, days: int = 30) ->
         ),
         "<h2>Catalog summary (active models)</h2>",
         _html_table(summary, ["type", "provider", "models", "min_cost", "avg_cost", "max_cost"]),
+        *(_usage_parts(go, connection, usage, now=now, days=days) if usage else []),
         "</body></html>",
     ]
     return "\n".join(parts)
+
+
+def _usage_parts(
+    go: Any, connection: Connection, usage: Path, *, now: dt.datetime, days: int
+) -> list[str]:
+    from catalog_sync.analysts.report_usage import usage_section
+
+    rows, columns, chart = usage_section(
+        go, connection, usage, now=now, days=max(days, 30), config=_CONFIG
+    )
+    return [
+        f"<h2>What our usage would cost ({html.escape(usage.name)})</h2>",
+        "<p>Repriced at the prices in force when each generation ran; credits, charged "
+        "and residual are over the priced records only.</p>",
+        _html_table(rows, columns),
+        "<h3>The same mix at the prices of each day</h3>",
+        chart,
+    ]
 
 
 # typesetMath off: a `$...$` in a model's name is text, never MathJax.

@@ -48,7 +48,7 @@ def demo(db_path: Path) -> None:
         show_changes(console, engine)
         usage = write_sample(db_path.with_name(db_path.stem + "-usage.csv"), today=utcnow().date())
         show_usage(console, engine, usage, now=utcnow())
-        made = write_outputs(engine, db_path)
+        made = write_outputs(engine, db_path, usage=usage)
     finally:
         engine.dispose()
     show_files(console, made)

@@ -227,8 +227,13 @@ def points(app: AppContext, model_name: str, as_of: str | None, output_format: s
 @click.option(
     "--days", default=30, show_default=True, help="How far back the recent-changes table goes."
 )
+@click.option(
+    "--usage",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Add what this usage log would cost (CSV, JSON Lines, a JSON array; docs/cost.md).",
+)
 @click.pass_obj
-def report(app: AppContext, out_path: Path, days: int) -> None:
+def report(app: AppContext, out_path: Path, days: int, usage: Path | None) -> None:
     """Write one self-contained HTML page: price charts, recent changes, summary.
 
     Works offline: the plotting library's script is embedded in the page. With
@@ -237,7 +242,9 @@ def report(app: AppContext, out_path: Path, days: int) -> None:
     from catalog_sync.analysts.report import build_report
     from catalog_sync.files import write_atomically
 
-    html = read_database(app, lambda connection: build_report(connection, now=utcnow(), days=days))
+    html = read_database(
+        app, lambda connection: build_report(connection, now=utcnow(), days=days, usage=usage)
+    )
     write_atomically(out_path, html)
     click.echo(f"wrote {out_path} ({len(html) / 1024:.0f} KiB)")
 

@@ -107,12 +107,14 @@ def _at(moment: dt.datetime) -> dt.datetime:
     return moment
 
 
-def write_outputs(engine: Engine, db_path: Path) -> DemoFiles:
-    """The HTML report, the change feed and Datasette's files, beside the database."""
+def write_outputs(engine: Engine, db_path: Path, *, usage: Path | None = None) -> DemoFiles:
+    """The HTML report (with what `usage` would cost), the change feed and
+    Datasette's files, beside the database."""
     now = utcnow()
     report = db_path.with_suffix(".html")
     with engine.connect() as connection:
-        write_atomically(report, build_report(connection, now=now, days=REPORT_DAYS))
+        page = build_report(connection, now=now, days=REPORT_DAYS, usage=usage)
+        write_atomically(report, page)
     feed = db_path.with_suffix(".atom")
     entries = write_feed(engine, feed, now=now)
     datasette = db_path.with_name(db_path.stem + "-datasette")

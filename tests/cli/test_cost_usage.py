@@ -5,6 +5,7 @@ hostile text kept as data."""
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 from decimal import Decimal
@@ -130,3 +131,17 @@ def test_rates_are_imported_all_or_nothing_and_listed(harness: Harness, tmp_path
     ]
     past = harness.cli("rates", "set", "EUR", "0.02", "--from", "2026-10-15")
     assert past.exit_code == 2 and "EUR has a rate in force since" in past.stderr
+
+
+def test_the_report_says_what_a_usage_log_would_cost(
+    priced_history: Harness, tmp_path: Path
+) -> None:
+    usage = write(tmp_path, "usage.csv", USAGE)
+    out = tmp_path / "report.html"
+    result = priced_history.cli("report", "--out", str(out), "--usage", str(usage))
+    assert result.exit_code == 0, result.stderr
+    page = out.read_text(encoding="utf-8")
+    assert "What our usage would cost (usage.csv)" in page
+    assert "The same mix at the prices of each day" in page
+    assert f"<td>{html.escape(ANSI_NAME)}</td>" in page  # the name, as text in a cell
+    assert "credits at that day" in page

@@ -19,6 +19,8 @@ def as_utc(value: dt.datetime | str) -> dt.datetime:
     stores it), an aware one is converted; ISO text (a driver that hands text
     back) is parsed first."""
     moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+    if moment.tzinfo is dt.UTC:
+        return moment  # already: no copy (a usage log reads a million of them)
     if moment.tzinfo is None:
         return moment.replace(tzinfo=dt.UTC)
     return moment.astimezone(dt.UTC)

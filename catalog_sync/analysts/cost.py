@@ -11,13 +11,18 @@ force. Credits and money are `Decimal` (exact); only tables round them.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection
 
-from catalog_sync.analysts.model_facts import ModelFacts, load_model, load_models, quotes_of
+from catalog_sync.analysts.model_facts import (
+    ModelFacts,
+    load_model,
+    load_models,
+    load_named,
+)
 from catalog_sync.core.costing import Answer, Point, PointError, Timeline, price, resolve_point
 from catalog_sync.errors import UsageError
 
@@ -55,7 +60,7 @@ class Pricer:
         self.connection = connection
         self.currency = currency.upper() if currency else None
         self._models: dict[str, ModelFacts | UsageError] = {}
-        self._points: dict[tuple[int, int, tuple[tuple[str, str], ...]], Point] = {}
+        self._points: dict[tuple[int, tuple[tuple[str, str], ...]], Point] = {}
         self._rates: list[tuple[dt.datetime, dt.datetime | None, Decimal]] | None = None
 
     def model(self, name: str) -> ModelFacts:
@@ -70,16 +75,44 @@ class Pricer:
             raise found
         return found
 
+    def prefetch(self, names: Iterable[str]) -> None:
+        """Read the facts of the models of these names not read yet, in a few
+        queries (an unknown name is remembered as one, without suggestions)."""
+        wanted = {name for name in names if name not in self._models}
+        if not wanted:
+            return
+        found = load_named(self.connection, wanted)
+        for name in wanted:
+            self._models[name] = found.get(name) or UsageError(f"unknown model {name!r}")
+
     def point(self, facts: ModelFacts, given: Mapping[str, Any], moment: dt.datetime) -> Point:
-        """The point `given` names at `moment` (PointError when it names none)."""
+        """The point `given` names at `moment` (PointError when it names none).
+        Cached per set of parameters, not per model: models that take the same
+        parameters share their points (a usage log may name a whole catalog)."""
         params = facts.params_at(moment)
-        key = (facts.id, id(params), tuple(sorted((k, repr(v)) for k, v in given.items())))
-        if key not in self._points:
-            self._points[key] = resolve_point(facts.name, params, given)
-        return self._points[key]
+        key = (id(params), tuple(sorted((k, repr(v)) for k, v in given.items())) if given else ())
+        found = self._points.get(key)
+        if found is None:
+            try:
+                found = resolve_point(facts.name, params, given)
+            except PointError as exc:
+                raise PointError(str(exc)) from None  # names this model: not kept
+            self._points[key] = found
+        return found
+
+    def usage_point(
+        self, name: str, given: Mapping[str, Any], moment: dt.datetime
+    ) -> tuple[ModelFacts, Point]:
+        """A usage record's model and point at `moment`: the keys the model does
+        not price are left out (a log's `prompt`...); UsageError or PointError."""
+        facts = self.model(name)
+        if given:
+            keys = facts.params_at(moment).keys
+            given = {k: v for k, v in given.items() if k in keys}
+        return facts, self.point(facts, given, moment)
 
     def answer(self, facts: ModelFacts, point: Point, moment: dt.datetime) -> Answer:
-        quoted = quotes_of(self.connection, facts).get(point.text, EMPTY)
+        quoted = facts.quotes.get(point.text, EMPTY) if facts.quotes else EMPTY
         return price(moment, listed=facts.listed, quoted=quoted, is_default=point.is_default)
 
     def record(

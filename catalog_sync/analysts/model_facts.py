@@ -11,7 +11,9 @@ import bisect
 import dataclasses
 import datetime as dt
 import difflib
+import sys
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +23,7 @@ from catalog_sync.clock import as_utc
 from catalog_sync.core.costing import Dimension, ModelParams, Period, Timeline
 from catalog_sync.core.details import DetailFailure, Details, Setting, details_from, dimensions
 from catalog_sync.errors import UsageError
+from catalog_sync.storage.bulk import chunks
 from catalog_sync.storage.schema import (
     CatalogChange,
     CostPeriod,
@@ -30,28 +33,47 @@ from catalog_sync.storage.schema import (
 )
 
 ROLLED_BACK = ("capabilities.", "settings.", "input_schema")
-_MODEL = select(Model.id, Model.name, Model.provider, Model.type, Model.raw)
+BATCH = 2000  # models read per set of queries (IN lists of 2000: SQLite allows 32766)
+_SHARED: dict[ModelParams, ModelParams] = {}  # one object per distinct set of parameters
+# Shared by every model without changes / without quotes (never changed in place).
+NONE: list[tuple[dt.datetime, str, Any]] = []
+NO_QUOTES: dict[str, Timeline] = {}
+# A model's capabilities only (not its whole item): what its parameters come from.
+_MODEL = select(
+    Model.id, Model.name, Model.provider, Model.type, Model.raw["capabilities"].label("caps")
+)
 
 
-@dataclass
+@dataclass(slots=True)
 class ModelFacts:
+    """Kept small: a usage log may name every model of a 100k catalog. The
+    current parameters are computed once (and shared between models that have
+    the same); the item and details are kept only to roll back a change."""
+
     id: int
     name: str
     provider: str | None
     type: str | None
     listed: Timeline  # base-cost periods: when the model was in the catalog, at what cost
-    item: dict[str, Any]  # the list item as last received
-    details: Details | None  # the Get Model body as last received
+    current: ModelParams  # the parameters as the model has them now
     changes: list[tuple[dt.datetime, str, Any]]  # (changed_at, field, old value), oldest first
-    quotes: dict[str, Timeline] | None = None  # params text -> quote periods, read when asked
-    _params: dict[int, ModelParams] = field(default_factory=dict)
+    item: dict[str, Any] | None = None  # the list item as last received (with changes only)
+    details: Details | None = None  # the Get Model body as last received (with changes only)
+    quotes: dict[str, Timeline] = field(default_factory=dict)  # params text -> quote periods
+    _params: dict[int, ModelParams] | None = None
 
     def params_at(self, moment: dt.datetime) -> ModelParams:
         """The model's parameters in force at `moment` (cached per change epoch)."""
-        epoch = bisect.bisect_right([c[0] for c in self.changes], moment)
+        if not self.changes:
+            return self.current
+        epoch = bisect.bisect_right(self.changes, moment, key=lambda change: change[0])
+        if epoch == len(self.changes):
+            return self.current
+        if self._params is None:
+            self._params = {}
         if epoch not in self._params:
             later = self.changes[epoch:]
-            self._params[epoch] = _params(self.item, self.details, later)
+            self._params[epoch] = _params(self.item or {}, self.details, later)
         return self._params[epoch]
 
 
@@ -104,13 +126,23 @@ def _capability_dimensions(capabilities: dict[str, Any]) -> list[Dimension]:
 def load_model(connection: Connection, name: str) -> ModelFacts:
     """Everything the cost questions read of one model; UsageError naming the
     closest names when there is no such model."""
-    row = connection.execute(_MODEL.where(Model.name == name)).first()
-    if row is None:
+    found = load_named(connection, [name])
+    if name not in found:
         known = connection.scalars(select(Model.name)).all()
         close = difflib.get_close_matches(name, known, n=3)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         raise UsageError(f"unknown model {name!r}{hint}")
-    return _facts(connection, row)
+    return found[name]
+
+
+def load_named(connection: Connection, names: Iterable[str]) -> dict[str, ModelFacts]:
+    """The facts of the models of these names that exist, a few set-based
+    queries per batch of names (a usage log names thousands of models)."""
+    found: dict[str, ModelFacts] = {}
+    for batch in chunks(sorted(set(names)), BATCH):
+        rows = connection.execute(_MODEL.where(Model.name.in_(batch))).all()
+        found.update((facts.name, facts) for facts in _facts(connection, rows))
+    return found
 
 
 def load_models(
@@ -122,65 +154,128 @@ def load_models(
         query = query.where(Model.type == type)
     if provider is not None:
         query = query.where(Model.provider == provider)
-    return [_facts(connection, row) for row in connection.execute(query)]
+    rows = connection.execute(query).all()
+    facts: list[ModelFacts] = []
+    for start in range(0, len(rows), BATCH):
+        facts.extend(_facts(connection, rows[start : start + BATCH]))
+    return facts
 
 
-def _facts(connection: Connection, row: Any) -> ModelFacts:
-    periods = connection.execute(
+def _facts(connection: Connection, rows: Sequence[Any]) -> list[ModelFacts]:
+    """The facts of these `models` rows: their periods, details and rolled-back
+    changes read with one query each."""
+    ids = [row.id for row in rows]
+    periods: dict[int, list[Period]] = defaultdict(list)
+    for model_id, *period in connection.execute(
         select(
+            CostPeriod.model_id,
             CostPeriod.base_cost,
             CostPeriod.valid_from,
             CostPeriod.valid_to,
             CostPeriod.last_confirmed_at,
-        ).where(CostPeriod.model_id == row.id)
+        ).where(CostPeriod.model_id.in_(ids))
+    ):
+        periods[model_id].append(_period(*period))
+    raws: dict[int, Any] = dict(
+        connection.execute(
+            select(ModelDetails.model_id, ModelDetails.raw).where(ModelDetails.model_id.in_(ids))
+        ).all()
     )
-    raw = connection.scalar(select(ModelDetails.raw).where(ModelDetails.model_id == row.id))
-    try:
-        details = details_from(raw, row.name) if isinstance(raw, dict) else None
-    except DetailFailure:
-        details = None
-    changes = connection.execute(
-        select(CatalogChange.changed_at, CatalogChange.field, CatalogChange.old_value)
+    changes: dict[int, list[tuple[dt.datetime, str, Any]]] = defaultdict(list)  # few models
+    for model_id, at, name, old in connection.execute(
+        select(
+            CatalogChange.model_id,
+            CatalogChange.changed_at,
+            CatalogChange.field,
+            CatalogChange.old_value,
+        )
         .where(
-            CatalogChange.model_id == row.id,
+            CatalogChange.model_id.in_(ids),
             or_(*(CatalogChange.field.startswith(prefix) for prefix in ROLLED_BACK)),
         )
         .order_by(CatalogChange.changed_at, CatalogChange.id)
-    )
+    ):
+        changes[model_id].append((as_utc(at), name, old))
+    quotes = _quotes(connection, ids)
+    return [
+        _made(row, Timeline(periods[row.id]), raws.get(row.id), changes.get(row.id, NONE), quotes)
+        for row in rows
+    ]
+
+
+def _made(
+    row: Any,
+    listed: Timeline,
+    raw: Any,
+    changes: list[tuple[dt.datetime, str, Any]],
+    quotes: dict[int, dict[str, Timeline]],
+) -> ModelFacts:
+    item = {"capabilities": row.caps} if isinstance(row.caps, dict) else {}
+    details = _details(raw, row.name)
+    current = _params(item, details, [])
     return ModelFacts(
         id=row.id,
         name=row.name,
-        provider=row.provider,
-        type=row.type,
-        listed=Timeline([_period(*p) for p in periods]),
-        item=row.raw if isinstance(row.raw, dict) else {},
-        details=details,
-        changes=[(as_utc(at), name, old) for at, name, old in changes],
+        provider=_shared_text(row.provider),
+        type=_shared_text(row.type),
+        listed=listed,
+        current=_SHARED.setdefault(current, current),
+        changes=changes,
+        item=item if changes else None,
+        details=details if changes else None,
+        quotes=quotes.get(row.id, NO_QUOTES),
     )
 
 
-def quotes_of(connection: Connection, facts: ModelFacts) -> dict[str, Timeline]:
-    """The model's quote periods per point (params text), read on first use."""
-    if facts.quotes is None:
-        found: dict[str, list[Period]] = defaultdict(list)
-        for params, *period in connection.execute(
-            select(
-                PricePoint.params,
-                PricePoint.cost_per_generation,
-                PricePoint.valid_from,
-                PricePoint.valid_to,
-                PricePoint.last_confirmed_at,
-            ).where(PricePoint.model_id == facts.id)
-        ):
-            found[params].append(_period(*period))
-        facts.quotes = {params: Timeline(periods) for params, periods in found.items()}
-    return facts.quotes
+def _quotes(connection: Connection, ids: Sequence[int]) -> dict[int, dict[str, Timeline]]:
+    """The quote periods of these models, per model and point (params text)."""
+    found: dict[int, dict[str, list[Period]]] = defaultdict(lambda: defaultdict(list))
+    for model_id, params, *period in connection.execute(
+        select(
+            PricePoint.model_id,
+            PricePoint.params,
+            PricePoint.cost_per_generation,
+            PricePoint.valid_from,
+            PricePoint.valid_to,
+            PricePoint.last_confirmed_at,
+        ).where(PricePoint.model_id.in_(ids))
+    ):
+        found[model_id][params].append(_period(*period))
+    return {
+        model_id: {params: Timeline(periods) for params, periods in points.items()}
+        for model_id, points in found.items()
+    }
+
+
+def _shared_text(text: str | None) -> str | None:
+    """One string object per provider or type name, whatever reads it."""
+    return None if text is None else sys.intern(text)
+
+
+def _details(raw: Any, name: str) -> Details | None:
+    try:
+        return details_from(raw, name) if isinstance(raw, dict) else None
+    except DetailFailure:
+        return None
+
+
+_MOMENTS: dict[Any, dt.datetime] = {}  # a run's moment is one object, whatever reads it
+
+
+def _moment(value: Any) -> dt.datetime:
+    moment = as_utc(value)
+    found = _MOMENTS.get(moment)
+    if found is None:
+        if len(_MOMENTS) > 100_000:
+            _MOMENTS.clear()
+        found = _MOMENTS[moment] = moment  # the first of its value: the one kept
+    return found
 
 
 def _period(cost: Any, start: Any, end: Any, confirmed: Any) -> Period:
     return Period(
         float(cost),
-        as_utc(start),
-        None if end is None else as_utc(end),
-        None if confirmed is None else as_utc(confirmed),
+        _moment(start),
+        None if end is None else _moment(end),
+        None if confirmed is None else _moment(confirmed),
     )

@@ -7,19 +7,21 @@ holds one line per model, never the records."""
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
+import itertools
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from catalog_sync.analysts.cost import Pricer
+from catalog_sync.analysts.cost import Pricer, credits_of
+from catalog_sync.analysts.model_facts import ModelFacts
 from catalog_sync.analysts.usage_log import UsageRecord
-from catalog_sync.core.costing import UNPRICED, Answer, PointError
+from catalog_sync.core.costing import UNPRICED, Answer, Point, PointError
 from catalog_sync.errors import UsageError
 from catalog_sync.wording import percent_change
 
 ALL = "(all)"
+BATCH = 5000  # records whose models are read together
 SUMMARY_COLUMNS = (
     "model",
     "records",
@@ -38,63 +40,129 @@ def price_record(pricer: Pricer, record: UsageRecord, at: dt.datetime | None) ->
     """The pricing fields of one usage record (basis `invalid` and its `problem`
     when it cannot be read or names no model or point)."""
     moment = at or record.at
-    if record.problem is None and record.model is not None and moment is not None:
-        try:
-            facts = pricer.model(record.model)
-            params = facts.params_at(moment)
-            keys = {d.key for d in params.dimensions}
-            given = {k: v for k, v in record.params.items() if k in keys}
-            point = pricer.point(facts, given, moment)
-        except (UsageError, PointError) as exc:
-            record.problem = f"line {record.line}: {exc}"
-        else:
-            answer = pricer.answer(facts, point, moment)
-            return pricer.describe(facts.name, point, answer, moment, record.count)
+    found = _point(pricer, record, moment)
+    if found is not None and moment is not None:
+        facts, point = found
+        answer = pricer.answer(facts, point, moment)
+        return pricer.describe(facts.name, point, answer, moment, record.count)
     invalid = pricer.describe(record.model or "", None, Answer("invalid"), moment, record.count)
     return {**invalid, "problem": record.problem}
 
 
-@dataclass
+def _point(
+    pricer: Pricer, record: UsageRecord, moment: dt.datetime | None
+) -> tuple[ModelFacts, Point] | None:
+    """The record's model and point, or None with its `problem` set."""
+    if record.problem is not None or record.model is None or moment is None:
+        return None
+    try:
+        return pricer.usage_point(record.model, record.params, moment)
+    except (UsageError, PointError) as exc:
+        record.problem = f"line {record.line}: {exc}"
+        return None
+
+
+def quick(
+    pricer: Pricer, record: UsageRecord, at: dt.datetime | None
+) -> tuple[str, float | None, Decimal | None]:
+    """What the summary needs of one record, without building its record: the
+    basis, the cost of one generation and (with a currency) the amount; the same
+    answer as `price_record` (tests/analysts/test_usage_properties.py)."""
+    moment = at or record.at
+    found = _point(pricer, record, moment)
+    if found is None or moment is None:
+        return "invalid", None, None
+    facts, point = found
+    answer = pricer.answer(facts, point, moment)
+    if not answer.priced or answer.cost is None:
+        return answer.basis, None, None
+    if pricer.currency is None:
+        return answer.basis, answer.cost, None
+    total = credits_of(answer.cost)
+    money = pricer.money(None if total is None else total * record.count, moment)
+    return answer.basis, answer.cost, money["amount"]
+
+
+@dataclass(slots=True)
 class Tally:
-    """One summary line: every record read, money over the priced ones only."""
+    """One summary line: every record read, money over the priced ones only.
+    Small (a usage log may name every model of a catalog, a line each): the
+    unpriced counted per basis in a list, the generations per cost of one
+    generation in a dict made only for a second cost."""
 
     records: int = 0
     generations: int = 0
     priced_records: int = 0
-    credits: Decimal = Decimal(0)
     amount: Decimal | None = None
     charged: Decimal | None = None
-    # the repriced credits of the records that say what was charged
-    repriced_charged: Decimal = Decimal(0)
-    unpriced: Counter[str] = field(default_factory=Counter)
+    cost: float | None = None  # the first cost seen, and its generations
+    cost_generations: int = 0
+    other_costs: dict[float, int] | None = None  # generations per any other cost
+    charged_by_cost: dict[float, int] | None = None
+    unpriced: list[int] | None = None  # per basis, in UNPRICED's order
 
-    def add(self, record: UsageRecord, priced: dict[str, Any]) -> None:
+    def add(
+        self, record: UsageRecord, basis: str, cost: float | None, amount: Decimal | None
+    ) -> None:
         self.records += 1
-        self.generations += record.count
-        if priced["cost_per_generation"] is None:
-            self.unpriced[priced["basis"]] += 1
+        count = record.count
+        self.generations += count
+        if cost is None:
+            if self.unpriced is None:
+                self.unpriced = [0] * len(UNPRICED)
+            self.unpriced[UNPRICED.index(basis)] += 1
             return
         self.priced_records += 1
-        self.credits += priced["total_cost"]
-        if priced.get("amount") is not None:
-            self.amount = (self.amount or Decimal(0)) + priced["amount"]
+        if self.cost is None or self.cost == cost:
+            self.cost = cost
+            self.cost_generations += count
+        else:
+            self.other_costs = _counted(self.other_costs, cost, count)
+        if amount is not None:
+            self.amount = (self.amount or Decimal(0)) + amount
         if record.charged is not None:
             self.charged = (self.charged or Decimal(0)) + record.charged
-            self.repriced_charged += priced["total_cost"]
+            self.charged_by_cost = _counted(self.charged_by_cost, cost, count)
 
     def row(self, model: str) -> dict[str, Any]:
-        residual = None if self.charged is None else self.charged - self.repriced_charged
+        repriced_charged = _exact_sum(self.charged_by_cost or {})
+        residual = None if self.charged is None else self.charged - repriced_charged
+        by_cost = dict(self.other_costs or {})
+        if self.cost is not None:
+            by_cost[self.cost] = by_cost.get(self.cost, 0) + self.cost_generations
+        unpriced = self.unpriced or [0] * len(UNPRICED)
         return {
             "model": model,
             "records": self.records,
             "generations": self.generations,
             "priced_records": self.priced_records,
-            "credits": self.credits,
+            "credits": _exact_sum(by_cost),
             "amount": self.amount,
             "charged": self.charged,
             "residual": residual,
-            **{basis: self.unpriced[basis] for basis in UNPRICED},
+            **dict(zip(UNPRICED, unpriced, strict=True)),
         }
+
+
+def _counted(counts: dict[Any, int] | None, key: Any, n: int) -> dict[Any, int]:
+    if counts is None:
+        return {key: n}
+    counts[key] = counts.get(key, 0) + n
+    return counts
+
+
+def _exact_sum(generations_by_cost: dict[float, int]) -> Decimal:
+    """Credits exactly: each stored cost as the decimal it was written as."""
+    return sum((Decimal(repr(cost)) * n for cost, n in generations_by_cost.items()), Decimal(0))
+
+
+def prefetched(pricer: Pricer, records: Iterable[UsageRecord]) -> Iterator[UsageRecord]:
+    """The records, in order, the models each batch names read first in a few
+    queries (a batch at a time: memory stays bounded)."""
+    stream = iter(records)
+    while batch := list(itertools.islice(stream, BATCH)):
+        pricer.prefetch(r.model for r in batch if r.model is not None)
+        yield from batch
 
 
 def summarise(
@@ -102,23 +170,36 @@ def summarise(
 ) -> tuple[list[dict[str, Any]], bool]:
     """Per model (by name) and overall (last, model `(all)`); and whether every
     record was `exact` (for --strict)."""
+    rows, all_exact = summary_rows(pricer, records, at=at)
+    return list(rows), all_exact
+
+
+def summary_rows(
+    pricer: Pricer, records: Iterable[UsageRecord], *, at: dt.datetime | None = None
+) -> tuple[Iterator[dict[str, Any]], bool]:
+    """`summarise`, its rows made one at a time as they are written (a log may
+    name every model of a 100k catalog)."""
     tallies: dict[str, Tally] = {}
     overall = Tally()
     all_exact = True
-    for record in records:
-        priced = price_record(pricer, record, at)
-        all_exact &= priced["basis"] == "exact"
-        tallies.setdefault(priced["model"] or "(no model)", Tally()).add(record, priced)
-        overall.add(record, priced)
-    rows = [tallies[name].row(name) for name in sorted(tallies)]
-    return [*rows, overall.row(ALL)], all_exact
+    for record in prefetched(pricer, records):
+        basis, cost, amount = quick(pricer, record, at)
+        all_exact &= basis == "exact"
+        name = record.model or "(no model)"
+        tally = tallies.get(name)
+        if tally is None:
+            tally = tallies[name] = Tally()
+        tally.add(record, basis, cost, amount)
+        overall.add(record, basis, cost, amount)
+    rows = (tallies.pop(name).row(name) for name in sorted(tallies))
+    return itertools.chain(rows, [overall.row(ALL)]), all_exact
 
 
 def priced_rows(
     pricer: Pricer, records: Iterable[UsageRecord], *, at: dt.datetime | None = None
 ) -> Iterator[dict[str, Any]]:
     """`--rows`: each record's own fields, its `line`, and its pricing fields."""
-    for record in records:
+    for record in prefetched(pricer, records):
         priced = price_record(pricer, record, at)
         yield {**record.fields, "line": record.line, **priced}
 
@@ -147,7 +228,7 @@ def compare(
     the records priced at both."""
     found: dict[str, Comparison] = {}
     overall = Comparison()
-    for record in records:
+    for record in prefetched(pricer, records):
         then = price_record(pricer, record, None)
         later = price_record(pricer, record, at)
         if then["total_cost"] is None or later["total_cost"] is None:

@@ -30,7 +30,7 @@ RECORD_KEYS = frozenset((*MODEL_KEYS, *TIME_KEYS, *PARAMS_KEYS, *COUNT_KEYS, *CH
 CHUNK = 1 << 16
 
 
-@dataclass
+@dataclass(slots=True)
 class UsageRecord:
     line: int
     fields: dict[str, Any]  # the record as read (its own fields, kept in --rows)
@@ -50,9 +50,16 @@ def read_usage(stream: IO[str]) -> Iterator[UsageRecord]:
         documents = _json_array(stream)
     else:
         lines = itertools.chain([skipped + stream.readline()], stream)
-        documents = _json_lines(lines) if skipped == "{" else csv.DictReader(lines)
+        documents = _json_lines(lines) if skipped == "{" else _csv_rows(lines)
     for line, document in enumerate(documents, start=1):
         yield usage_record(line, document)
+
+
+def _csv_rows(lines: Iterator[str]) -> Iterator[dict[str, str]]:
+    """Each CSV row as a dict by its header (blank lines skipped)."""
+    reader = csv.reader(lines)
+    header = next(reader, None) or []
+    return (dict(zip(header, row, strict=False)) for row in reader if row)
 
 
 def _skip_space(stream: IO[str]) -> str:
@@ -74,34 +81,34 @@ def _json_lines(lines: Iterator[str]) -> Iterator[Any]:
 
 def _json_array(stream: IO[str]) -> Iterator[Any]:
     """The elements of a JSON array (its "[" read already), decoded one at a time
-    from a rolling buffer."""
+    from a rolling buffer (an index into it: no copy per element) that is read
+    on only when an element is incomplete."""
     decoder = json.JSONDecoder()
-    buffer = ""
+    buffer, at = "", 0
     while True:
-        buffer = buffer.lstrip().removeprefix(",").lstrip()
-        while not buffer or (buffer[0] != "]" and not _complete(decoder, buffer)):
-            more = stream.read(CHUNK)
-            if not more:
-                break
-            buffer = buffer.lstrip() + more
-            buffer = buffer.lstrip().removeprefix(",").lstrip()
-        if not buffer or buffer[0] == "]":
+        at = _past_separators(buffer, at)
+        if at < len(buffer) and buffer[at] == "]":
             return
         try:
-            document, end = decoder.raw_decode(buffer)
+            document, end = decoder.raw_decode(buffer, at)
         except ValueError as exc:
-            yield _Unreadable(f"not JSON ({exc.args[0].split(':')[0]})")
-            return  # the rest of an array cannot be found again
+            more = stream.read(CHUNK)
+            if more:
+                buffer, at = buffer[at:] + more, 0
+                continue
+            if buffer[at:].strip():  # an element that never ends: the rest is lost
+                yield _Unreadable(f"not JSON ({exc.args[0].split(':')[0]})")
+            return
         yield document
-        buffer = buffer[end:]
+        at = end
 
 
-def _complete(decoder: json.JSONDecoder, buffer: str) -> bool:
-    try:
-        decoder.raw_decode(buffer)
-    except ValueError:
-        return False
-    return True
+def _past_separators(text: str, at: int) -> int:
+    """The index of the first character at or after `at` that is neither white
+    space nor a comma."""
+    while at < len(text) and (text[at] in " \t\r\n,"):
+        at += 1
+    return at
 
 
 @dataclass(frozen=True)
@@ -115,14 +122,13 @@ def usage_record(line: int, document: Any) -> UsageRecord:
         return UsageRecord(line, {}, problem=f"line {line}: {document.problem}")
     if not isinstance(document, dict):
         return UsageRecord(line, {}, problem=f"line {line}: not an object")
-    fields = {k: v for k, v in document.items() if v not in ("", None)}  # an empty cell: absent
-    record = UsageRecord(line, dict(document))
+    record = UsageRecord(line, document)  # an empty cell is an absent value (`_first`)
     try:
-        record.model = _model(fields)
-        record.at = _time(fields)
-        record.params = _params(fields)
-        record.count = _count(fields)
-        record.charged = _charged(fields)
+        record.model = _model(document)
+        record.at = _time(document)
+        record.params = _params(document)
+        record.count = _count(document)
+        record.charged = _charged(document)
     except _Bad as bad:
         record.problem = f"line {line}: field {bad.field}: {bad.why}"
     return record
@@ -134,9 +140,11 @@ class _Bad(Exception):
 
 
 def _first(fields: dict[str, Any], keys: tuple[str, ...]) -> tuple[str, Any] | None:
+    """The first of `keys` the record has a value for (an empty cell is none)."""
     for key in keys:
-        if key in fields:
-            return key, fields[key]
+        value = fields.get(key)
+        if value is not None and value != "":
+            return key, value
     return None
 
 
@@ -155,9 +163,21 @@ def _time(fields: dict[str, Any]) -> dt.datetime:
     try:
         if isinstance(value, int | float) and not isinstance(value, bool):
             return dt.datetime.fromtimestamp(value, dt.UTC)
-        return as_utc(str(value).strip().replace("Z", "+00:00"))
+        return _parsed_time(str(value).strip())
     except (ValueError, OverflowError, OSError):
         raise _Bad(key, f"{str(value)[:40]!r} is not a time") from None
+
+
+_TIMES: dict[str, dt.datetime] = {}  # a log repeats its times: each parsed once (bounded)
+
+
+def _parsed_time(text: str) -> dt.datetime:
+    found = _TIMES.get(text)
+    if found is None:
+        if len(_TIMES) > 4096:
+            _TIMES.clear()
+        found = _TIMES[text] = as_utc(text)
+    return found
 
 
 def _params(fields: dict[str, Any]) -> dict[str, Any]:
@@ -165,7 +185,7 @@ def _params(fields: dict[str, Any]) -> dict[str, Any]:
     under `model_settings`; JSON text in a CSV cell), or flat columns."""
     found = _first(fields, PARAMS_KEYS)
     if found is None:
-        return {k: v for k, v in fields.items() if k not in RECORD_KEYS}
+        return {k: v for k, v in fields.items() if k not in RECORD_KEYS and v not in ("", None)}
     key, value = found
     if isinstance(value, str):
         try:

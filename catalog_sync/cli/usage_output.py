@@ -38,7 +38,7 @@ def reprice_usage(
         COMPARE_COLUMNS,
         SUMMARY_COLUMNS,
         priced_rows,
-        summarise,
+        summary_rows,
     )
     from catalog_sync.analysts.usage import (
         compare as compare_mix,
@@ -52,37 +52,51 @@ def reprice_usage(
     if rows:
         exact = _write_rows(priced_rows(pricer, records, at=at), output_format)
     else:
-        summary, exact = summarise(pricer, records, at=at)
+        summary, exact = summary_rows(pricer, records, at=at)
         columns = [c for c in SUMMARY_COLUMNS if c != "amount" or pricer.currency]
-        emit(summary, columns, output_format)
         if output_format == "table":
+            emit(list(summary), columns, output_format)
             click.echo(SUMMARY_NOTE, err=True)
+        else:
+            _stream(summary, output_format, columns)
     return 3 if strict and not exact else 0
 
 
 def _write_rows(rows: Iterator[dict[str, Any]], output_format: str) -> bool:
     """Each record as it is priced; whether all were `exact`."""
-    from catalog_sync.analysts.render import csv_cell, dumps, emit, write_csv
+    from catalog_sync.analysts.render import emit
 
-    exact = True
-    if output_format == "table":
-        kept = []
+    exact = [True]
+
+    def watched() -> Iterator[dict[str, Any]]:
         for row in rows:
-            exact &= row["basis"] == "exact"
-            kept.append(row)
+            exact[0] &= row["basis"] == "exact"
+            yield row
+
+    if output_format == "table":
+        kept = list(watched())
         emit(kept, list(kept[0]) if kept else ["line", "model", "basis"], "table")
-        return exact
+    else:
+        _stream(watched(), output_format, None)
+    return exact[0]
+
+
+def _stream(rows: Iterator[dict[str, Any]], output_format: str, columns: list[str] | None) -> None:
+    """JSON (an array) or CSV, a row at a time; CSV's columns are the first row's
+    unless given (then the header is written even for no rows)."""
+    from catalog_sync.analysts.render import csv_cell, dumps, write_csv
+
     out = sys.stdout
-    columns: list[str] | None = None
-    out.write("[\n" if output_format == "json" else "")
-    for index, row in enumerate(rows):
-        exact &= row["basis"] == "exact"
-        if output_format == "json":
+    if output_format == "json":
+        out.write("[\n")
+        for index, row in enumerate(rows):
             out.write((",\n" if index else "") + dumps(row))
-            continue
+        out.write("\n]\n")
+        return
+    if columns is not None:
+        write_csv(out, columns, [])
+    for row in rows:
         if columns is None:
             columns = list(row)
             write_csv(out, columns, [])
         write_csv(out, None, [[csv_cell(row.get(c)) for c in columns]])
-    out.write("\n]\n" if output_format == "json" else "")
-    return exact

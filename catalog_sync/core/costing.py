@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import functools
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from catalog_sync.core.pricing import params_text
 from catalog_sync.wording import is_number
@@ -51,17 +52,22 @@ class ModelParams:
     def defaults(self) -> dict[str, Any]:
         return {d.key: d.default for d in self.dimensions}
 
+    @functools.cached_property
+    def keys(self) -> frozenset[str]:
+        """The keys that change the price."""
+        return frozenset(d.key for d in self.dimensions)
+
 
 @dataclass(frozen=True)
 class Point:
     params: dict[str, Any]  # every dimension, the given values over the defaults
     ignored: tuple[str, ...]  # keys given that do not change the price
     is_default: bool
+    text: str = ""  # the canonical form of `price_points.params`
 
-    @property
-    def text(self) -> str:
-        """The canonical form of `price_points.params`."""
-        return params_text(self.params)
+    def __post_init__(self) -> None:
+        if not self.text:
+            object.__setattr__(self, "text", params_text(self.params))
 
 
 def resolve_point(model: str, params: ModelParams, given: Mapping[str, Any]) -> Point:
@@ -129,7 +135,7 @@ def _shown(value: Any) -> str:
 # --- periods and bases ----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Period:
     """One price in force over [valid_from, valid_to)."""
 
@@ -142,9 +148,9 @@ class Period:
         return self.valid_from <= moment and (self.valid_to is None or moment < self.valid_to)
 
 
-@dataclass(frozen=True)
-class Answer:
-    """How one point is priced at one moment."""
+class Answer(NamedTuple):
+    """How one point is priced at one moment (a tuple: a usage log makes a
+    million of them)."""
 
     basis: str
     source: str | None = None  # quote or base_cost
@@ -153,28 +159,36 @@ class Answer:
     alternative_cost: float | None = None
     window_from: dt.datetime | None = None
     window_to: dt.datetime | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def priced(self) -> bool:
         return self.basis in PRICED
 
 
-class Timeline(tuple[Period, ...]):
+class Timeline:
     """Periods sorted by valid_from, with their starts kept for bisecting (a usage
-    log prices a million records against a few timelines)."""
+    log prices a million records against a few timelines; a 100k catalog's
+    models each have one, so it is small: two slots)."""
 
-    starts: list[dt.datetime]
+    __slots__ = ("periods", "starts")
 
-    def __new__(cls, periods: Sequence[Period] = ()) -> Timeline:
-        made = super().__new__(cls, sorted(periods, key=lambda p: p.valid_from))
-        made.starts = [p.valid_from for p in made]
-        return made
+    def __init__(self, periods: Sequence[Period] = ()) -> None:
+        self.periods = tuple(sorted(periods, key=lambda p: p.valid_from))
+        self.starts = [p.valid_from for p in self.periods]
+
+    def __len__(self) -> int:
+        return len(self.periods)
+
+    def __bool__(self) -> bool:
+        return bool(self.periods)
+
+    def __getitem__(self, index: int) -> Period:
+        return self.periods[index]
 
     def covering(self, moment: dt.datetime) -> int | None:
         """The index of the period covering `moment`, if any."""
         index = bisect.bisect_right(self.starts, moment) - 1
-        if index >= 0 and self[index].covers(moment):
+        if index >= 0 and self.periods[index].covers(moment):
             return index
         return None
 
@@ -183,6 +197,8 @@ def answer_from(periods: Timeline, moment: dt.datetime, source: str) -> Answer |
     """The answer of the period covering `moment`: `exact`, or `boundary` when the
     moment is after the period's last confirmation and a later observation showed
     another price (or the model's removal); None when no period covers it."""
+    if not periods:
+        return None
     index = periods.covering(moment)
     if index is None:
         return None

@@ -23,7 +23,15 @@ from catalog_sync.analysts.model_facts import (
     load_models,
     load_named,
 )
-from catalog_sync.core.costing import Answer, Point, PointError, Timeline, price, resolve_point
+from catalog_sync.core.costing import (
+    Answer,
+    Point,
+    PointError,
+    Timeline,
+    out_of_catalog,
+    price,
+    resolve_point,
+)
 from catalog_sync.errors import UsageError
 
 RECORD_FIELDS = (
@@ -121,6 +129,9 @@ class Pricer:
         """The whole answer for `count` generations of `name` at `moment`; raises
         UsageError for an unknown model or a point it does not have."""
         facts = self.model(name)
+        absent = out_of_catalog(facts.listed, moment)
+        if absent is not None:  # its basis, whatever parameters are given
+            return self.describe(facts.name, None, absent, moment, count)
         try:
             point = self.point(facts, given, moment)
         except PointError as exc:

@@ -16,7 +16,7 @@ from typing import Any
 from catalog_sync.analysts.cost import Pricer, credits_of
 from catalog_sync.analysts.model_facts import ModelFacts
 from catalog_sync.analysts.usage_log import UsageRecord
-from catalog_sync.core.costing import UNPRICED, Answer, Point, PointError
+from catalog_sync.core.costing import UNPRICED, Answer, Point, PointError, out_of_catalog
 from catalog_sync.errors import UsageError
 from catalog_sync.wording import percent_change
 
@@ -40,6 +40,10 @@ def price_record(pricer: Pricer, record: UsageRecord, at: dt.datetime | None) ->
     """The pricing fields of one usage record (basis `invalid` and its `problem`
     when it cannot be read or names no model or point)."""
     moment = at or record.at
+    absent = _absent(pricer, record, moment)
+    if absent is not None and moment is not None:
+        facts, answer = absent
+        return pricer.describe(facts.name, None, answer, moment, record.count)
     found = _point(pricer, record, moment)
     if found is not None and moment is not None:
         facts, point = found
@@ -47,6 +51,21 @@ def price_record(pricer: Pricer, record: UsageRecord, at: dt.datetime | None) ->
         return pricer.describe(facts.name, point, answer, moment, record.count)
     invalid = pricer.describe(record.model or "", None, Answer("invalid"), moment, record.count)
     return {**invalid, "problem": record.problem}
+
+
+def _absent(
+    pricer: Pricer, record: UsageRecord, moment: dt.datetime | None
+) -> tuple[ModelFacts, Answer] | None:
+    """The model and its `before_first_seen` or `removed` answer when it was not
+    in the catalog at `moment` (whatever the record's parameters); else None."""
+    if record.problem is not None or record.model is None or moment is None:
+        return None
+    try:
+        facts = pricer.model(record.model)
+    except UsageError:
+        return None
+    answer = out_of_catalog(facts.listed, moment)
+    return None if answer is None else (facts, answer)
 
 
 def _point(
@@ -69,6 +88,9 @@ def quick(
     basis, the cost of one generation and (with a currency) the amount; the same
     answer as `price_record` (tests/analysts/test_usage_properties.py)."""
     moment = at or record.at
+    absent = _absent(pricer, record, moment)
+    if absent is not None:
+        return absent[1].basis, None, None
     found = _point(pricer, record, moment)
     if found is None or moment is None:
         return "invalid", None, None

@@ -215,6 +215,16 @@ def answer_from(periods: Timeline, moment: dt.datetime, source: str) -> Answer |
     return Answer("boundary", source, period.cost, period, alternative, confirmed, period.valid_to)
 
 
+def out_of_catalog(listed: Timeline, moment: dt.datetime) -> Answer | None:
+    """`before_first_seen` or `removed` when the model was not in the catalog at
+    `moment` (whatever parameters are asked for), else None."""
+    if not listed or moment < listed[0].valid_from:
+        return Answer("before_first_seen")
+    if listed.covering(moment) is None:
+        return Answer("removed")
+    return None
+
+
 def price(
     moment: dt.datetime,
     *,

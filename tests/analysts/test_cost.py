@@ -97,6 +97,15 @@ def test_unpriced_answers_say_why_and_exit_1(priced_history: Harness) -> None:
     gap = RUN[5] + (RUN[6] - RUN[5]) / 2
     (gone,) = cost_json(priced_history, "grok-imagine-video-edit", "--at", iso(gap), expect=1)
     assert gone["basis"] == "removed" and gone["cost_per_generation"] is None
+    # Its basis whatever parameters are given: not a usage error about them.
+    (odd,) = cost_json(
+        priced_history, "grok-imagine-video-edit", "-p", "duration=999", "--at", iso(gap), expect=1
+    )
+    assert odd["basis"] == "removed"
+    (early,) = cost_json(
+        priced_history, "veo-3.1", "-p", "quality=x", "--at", iso(before), expect=1
+    )
+    assert early["basis"] == "before_first_seen"
 
 
 def test_a_point_never_quoted_is_never_a_nearby_price(priced_history: Harness) -> None:

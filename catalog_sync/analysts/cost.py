@@ -131,7 +131,7 @@ class Pricer:
         facts = self.model(name)
         absent = out_of_catalog(facts.listed, moment)
         if absent is not None:  # its basis, whatever parameters are given
-            return self.describe(facts.name, None, absent, moment, count)
+            return self.describe(facts.name, None, absent, moment, count, given=given)
         try:
             point = self.point(facts, given, moment)
         except PointError as exc:
@@ -145,15 +145,18 @@ class Pricer:
         answer: Answer,
         moment: dt.datetime | None,
         count: int,
+        *,
+        given: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """The record of an answer, money included when a currency is asked for."""
+        """The record of an answer, money included when a currency is asked for;
+        `given`: the parameters as asked, where no point was resolved."""
         cost = credits_of(answer.cost) if answer.priced else None
         period = answer.period
         confirmed = (period.last_confirmed_at or period.valid_from) if period else None
         record: dict[str, Any] = {
             "model": model,
             "at": moment,
-            "params": point.params if point else None,
+            "params": dict(sorted(point.params.items())) if point else _as_given(given),
             "ignored": list(point.ignored) if point else [],
             "count": count,
             "cost_per_generation": cost,
@@ -198,6 +201,10 @@ class Pricer:
             if start <= moment and (end is None or moment < end):
                 return per_credit, start
         return None
+
+
+def _as_given(given: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    return None if given is None else dict(sorted(given.items()))
 
 
 def cheapest(

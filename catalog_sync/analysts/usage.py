@@ -43,7 +43,7 @@ def price_record(pricer: Pricer, record: UsageRecord, at: dt.datetime | None) ->
     absent = _absent(pricer, record, moment)
     if absent is not None and moment is not None:
         facts, answer = absent
-        return pricer.describe(facts.name, None, answer, moment, record.count)
+        return pricer.describe(facts.name, None, answer, moment, record.count, given=record.params)
     found = _point(pricer, record, moment)
     if found is not None and moment is not None:
         facts, point = found

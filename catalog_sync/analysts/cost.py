@@ -23,6 +23,7 @@ from catalog_sync.analysts.model_facts import (
     load_models,
     load_named,
 )
+from catalog_sync.analysts.usage_log import SETTINGS_MARK
 from catalog_sync.core.costing import (
     Answer,
     Point,
@@ -110,14 +111,19 @@ class Pricer:
 
     def usage_point(
         self, name: str, given: Mapping[str, Any], moment: dt.datetime
-    ) -> tuple[ModelFacts, Point]:
+    ) -> tuple[ModelFacts, Point, bool]:
         """A usage record's model and point at `moment`: the keys the model does
-        not price are left out (a log's `prompt`...); UsageError or PointError."""
+        not price are left out (a log's `prompt`...); and whether a setting the
+        record names is one the model does not know (then no price is sure).
+        UsageError or PointError."""
         facts = self.model(name)
+        unknown = False
         if given:
-            keys = facts.params_at(moment).keys
-            given = {k: v for k, v in given.items() if k in keys}
-        return facts, self.point(facts, given, moment)
+            params = facts.params_at(moment)
+            settings = given.get(SETTINGS_MARK, ())
+            unknown = any(k not in params.keys and k not in params.ignorable for k in settings)
+            given = {k: v for k, v in given.items() if k in params.keys}
+        return facts, self.point(facts, given, moment), unknown
 
     def answer(self, facts: ModelFacts, point: Point, moment: dt.datetime) -> Answer:
         quoted = facts.quotes.get(point.text, EMPTY) if facts.quotes else EMPTY
@@ -204,7 +210,9 @@ class Pricer:
 
 
 def _as_given(given: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    return None if given is None else dict(sorted(given.items()))
+    if given is None:
+        return None
+    return {k: v for k, v in sorted(given.items()) if k != SETTINGS_MARK}
 
 
 def cheapest(

@@ -97,7 +97,10 @@ def _params(
             schema = old
     if details is not None:
         then = dataclasses.replace(details, settings=tuple(settings.values()), input_schema=schema)
-        found = [Dimension(k, tuple(v), d) for k, v, d in dimensions(then)]
+        found = [
+            Dimension(k, tuple(v), _capability_default(capabilities, k, v, d))
+            for k, v, d in dimensions(then)
+        ]
         ignorable = {s.key for s in then.settings if not s.affects_cost}
         ignorable |= set((schema.get("properties") or {}) if isinstance(schema, dict) else ())
     else:
@@ -107,6 +110,21 @@ def _params(
         ignorable.add("aspect_ratio")
     keys = {d.key for d in found}
     return ModelParams(tuple(found), frozenset(ignorable - keys))
+
+
+def _capability_default(
+    capabilities: dict[str, Any], key: str, values: list[Any], default: Any
+) -> Any:
+    """The default of a dimension: `default_duration` / `default_resolution` (as
+    they were then) where it names a grid value (a resolution whatever its case),
+    else what the details say."""
+    named = capabilities.get(f"default_{key}") if key in ("duration", "resolution") else None
+    if named is None:
+        return default
+    for value in values:
+        if value == named or str(value).lower() == str(named).lower():
+            return value
+    return default
 
 
 def _capability_dimensions(capabilities: dict[str, Any]) -> list[Dimension]:

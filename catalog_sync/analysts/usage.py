@@ -46,8 +46,8 @@ def price_record(pricer: Pricer, record: UsageRecord, at: dt.datetime | None) ->
         return pricer.describe(facts.name, None, answer, moment, record.count, given=record.params)
     found = _point(pricer, record, moment)
     if found is not None and moment is not None:
-        facts, point = found
-        answer = pricer.answer(facts, point, moment)
+        facts, point, unknown = found
+        answer = Answer("unquoted_point") if unknown else pricer.answer(facts, point, moment)
         return pricer.describe(facts.name, point, answer, moment, record.count)
     invalid = pricer.describe(record.model or "", None, Answer("invalid"), moment, record.count)
     return {**invalid, "problem": record.problem}
@@ -70,7 +70,7 @@ def _absent(
 
 def _point(
     pricer: Pricer, record: UsageRecord, moment: dt.datetime | None
-) -> tuple[ModelFacts, Point] | None:
+) -> tuple[ModelFacts, Point, bool] | None:
     """The record's model and point, or None with its `problem` set."""
     if record.problem is not None or record.model is None or moment is None:
         return None
@@ -94,7 +94,9 @@ def quick(
     found = _point(pricer, record, moment)
     if found is None or moment is None:
         return "invalid", None, None
-    facts, point = found
+    facts, point, unknown = found
+    if unknown:
+        return "unquoted_point", None, None
     answer = pricer.answer(facts, point, moment)
     if not answer.priced or answer.cost is None:
         return answer.basis, None, None

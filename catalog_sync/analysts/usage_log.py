@@ -28,6 +28,10 @@ COUNT_KEYS = ("count", "generation_count")
 CHARGED_KEYS = ("charged", "cost")
 RECORD_KEYS = frozenset((*MODEL_KEYS, *TIME_KEYS, *PARAMS_KEYS, *COUNT_KEYS, *CHARGED_KEYS))
 CHUNK = 1 << 16
+# The keys a record's `model_settings` named (kept beside its parameters under
+# this key, which no parameter can have): a setting the model does not know
+# cannot be left out as a prompt can (the point is then not a known one).
+SETTINGS_MARK = "\x00settings"
 
 
 @dataclass(slots=True)
@@ -195,9 +199,11 @@ def _params(fields: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise _Bad(key, "not an object")
     settings = value.get("model_settings")
-    params = {k: v for k, v in value.items() if k != "model_settings"}
+    # A JSON null is "the model's default": the same as leaving the key out.
+    params = {k: v for k, v in value.items() if k != "model_settings" and v is not None}
     if isinstance(settings, dict):
-        params.update(settings)
+        params.update((k, v) for k, v in settings.items() if v is not None)
+        params[SETTINGS_MARK] = frozenset(k for k, v in settings.items() if v is not None)
     return params
 
 

@@ -154,7 +154,7 @@ def dimensions(details: Details) -> list[tuple[str, list[Any], Any]]:
     for setting in details.settings:
         if not setting.affects_cost or setting.key in ("duration", "resolution"):
             continue
-        if setting.type == "boolean":
+        if setting.type in ("boolean", "bool") or isinstance(setting.default_value, bool):
             values = [True, False]
         elif setting.options:
             values = list(dict.fromkeys(o for o in setting.options if isinstance(o, SCALARS)))

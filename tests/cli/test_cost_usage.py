@@ -11,6 +11,7 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
+from support.catalogs import catalog, model
 from support.harness import Harness
 from support.hostile import ANSI_NAME, assert_terminal_safe
 
@@ -145,3 +146,35 @@ def test_the_report_says_what_a_usage_log_would_cost(
     assert "The same mix at the prices of each day" in page
     assert f"<td>{html.escape(ANSI_NAME)}</td>" in page  # the name, as text in a cell
     assert "credits at that day" in page
+
+
+def test_the_defaults_are_the_capability_defaults_and_settings_are_not_dropped(
+    harness: Harness, tmp_path: Path
+) -> None:
+    """A grid whose schema names no default still defaults to `default_duration`;
+    a usage record's setting the model does not know makes no sure price."""
+    harness.settings = {"details": {"enabled": True}, "pricing": {"enabled": True}}
+    harness.serve(
+        catalog(
+            model(
+                "clip", 10, capabilities={"supported_durations": [4, 6, 8], "default_duration": 8}
+            )
+        )
+    )
+    harness.api.set_details(
+        "clip", input_schema={"properties": {"duration": {"type": "integer", "enum": [4, 6, 8]}}}
+    )
+    harness.sync()
+    (default,) = json.loads(harness.cli("cost", "clip", "--format", "json").stdout)
+    assert default["params"] == {"duration": 8}
+    (four,) = json.loads(harness.cli("cost", "clip", "-p", "duration=4", "--format", "json").stdout)
+    assert four["params"] == {"duration": 4} and four["source"] == "quote"
+    records = [
+        {"model": "clip", "at": "2026-01-01", "generation_params": {"duration": 8, "prompt": "x"}},
+        {"model": "clip", "at": "2026-01-01", "generation_params": {"model_settings": {"turbo": True}}},
+    ]
+    log = write(tmp_path, "log.jsonl", "".join(json.dumps(r) + "\n" for r in records))
+    rows = json.loads(
+        harness.cli("cost", "--usage", str(log), "--rows", "--at", "now", "--format", "json").stdout
+    )
+    assert [r["basis"] for r in rows] == ["exact", "unquoted_point"]

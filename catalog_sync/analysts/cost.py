@@ -227,8 +227,13 @@ def cheapest(
     """Every model (of `type` / `provider`) whose grid held `given` at `moment`,
     priced; the priced ones cheapest first, then the others with their basis."""
     records = []
+    accepted = False  # whether any model has the keys given (a typo: none has)
+    known: set[str] = set()
     for facts in load_models(pricer.connection, type=type, provider=provider):
         pricer._models.setdefault(facts.name, facts)
+        params = facts.params_at(moment)
+        known |= params.keys | params.ignorable
+        accepted |= all(k in params.keys or k in params.ignorable for k in given)
         try:
             point = pricer.point(facts, given, moment)
         except PointError:
@@ -239,6 +244,11 @@ def cheapest(
         record = pricer.describe(facts.name, point, answer, moment, count)
         records.append(
             {"model": facts.name, "provider": facts.provider, "type": facts.type, **record}
+        )
+    if given and not records and not accepted:
+        raise UsageError(
+            f"no model takes {', '.join(sorted(given))}"
+            + (f" (the parameters there are: {', '.join(sorted(known))})" if known else "")
         )
     priced = [r for r in records if r["cost_per_generation"] is not None]
     unpriced = [r for r in records if r["cost_per_generation"] is None]

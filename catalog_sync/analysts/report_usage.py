@@ -35,7 +35,7 @@ def usage_section(
             if record.problem is None and record.model is not None:
                 given = tuple(sorted((k, str(v)) for k, v in record.params.items()))
                 mix[(record.model, given)] += record.count
-    columns = [c for c in SUMMARY_COLUMNS if c != "amount"]
+    columns = [c for c in SUMMARY_COLUMNS if c not in ("amount", "unrated")]
     return (
         summary,
         columns,

@@ -29,6 +29,7 @@ SUMMARY_COLUMNS = (
     "priced_records",
     "credits",
     "amount",
+    "unrated",
     "charged",
     "residual",
     *UNPRICED,
@@ -118,6 +119,7 @@ class Tally:
     generations: int = 0
     priced_records: int = 0
     amount: Decimal | None = None
+    unrated: int = 0  # priced records no rate was in force for (their money is not in amount)
     charged: Decimal | None = None
     cost: float | None = None  # the first cost seen, and its generations
     cost_generations: int = 0
@@ -144,6 +146,8 @@ class Tally:
             self.other_costs = _counted(self.other_costs, cost, count)
         if amount is not None:
             self.amount = (self.amount or Decimal(0)) + amount
+        else:
+            self.unrated += 1
         if record.charged is not None:
             self.charged = (self.charged or Decimal(0)) + record.charged
             self.charged_by_cost = _counted(self.charged_by_cost, cost, count)
@@ -162,6 +166,7 @@ class Tally:
             "priced_records": self.priced_records,
             "credits": _exact_sum(by_cost),
             "amount": self.amount,
+            "unrated": self.unrated,
             "charged": self.charged,
             "residual": residual,
             **dict(zip(UNPRICED, unpriced, strict=True)),
@@ -222,10 +227,16 @@ def summary_rows(
 def priced_rows(
     pricer: Pricer, records: Iterable[UsageRecord], *, at: dt.datetime | None = None
 ) -> Iterator[dict[str, Any]]:
-    """`--rows`: each record's own fields, its `line`, and its pricing fields."""
+    """`--rows`: each record's own fields (one named like a pricing field kept as
+    `input_<name>`), its `line`, and its pricing fields (`problem` always)."""
     for record in prefetched(pricer, records):
-        priced = price_record(pricer, record, at)
-        yield {**record.fields, "line": record.line, **priced}
+        priced = {**price_record(pricer, record, at)}
+        priced.setdefault("problem", None)
+        own = {
+            (f"input_{key}" if key in priced or key == "line" else key): value
+            for key, value in record.fields.items()
+        }
+        yield {**own, "line": record.line, **priced}
 
 
 @dataclass
@@ -247,18 +258,20 @@ class Comparison:
 
 def compare(
     pricer: Pricer, records: Iterable[UsageRecord], at: dt.datetime
-) -> list[dict[str, Any]]:
+) -> tuple[list[dict[str, Any]], bool]:
     """Per model and overall: the mix at each record's own time and at `at`, over
-    the records priced at both."""
+    the records priced at both; and whether every answer was `exact`."""
     found: dict[str, Comparison] = {}
     overall = Comparison()
+    all_exact = True
     for record in prefetched(pricer, records):
         then = price_record(pricer, record, None)
         later = price_record(pricer, record, at)
+        all_exact &= then["basis"] == later["basis"] == "exact"
         if then["total_cost"] is None or later["total_cost"] is None:
             continue
         for tally in (found.setdefault(then["model"], Comparison()), overall):
             tally.priced_records += 1
             tally.then += then["total_cost"]
             tally.at += later["total_cost"]
-    return [*(found[name].row(name) for name in sorted(found)), overall.row(ALL)]
+    return [*(found[name].row(name) for name in sorted(found)), overall.row(ALL)], all_exact

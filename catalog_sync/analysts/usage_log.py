@@ -95,14 +95,24 @@ def _json_array(stream: IO[str]) -> Iterator[Any]:
             return
         try:
             document, end = decoder.raw_decode(buffer, at)
-        except ValueError as exc:
-            more = stream.read(CHUNK)
-            if more:
-                buffer, at = buffer[at:] + more, 0
+        except json.JSONDecodeError as exc:
+            if exc.pos >= len(buffer) - 1 or len(buffer) - at < CHUNK:  # maybe incomplete
+                more = stream.read(CHUNK)
+                if more:
+                    buffer, at = buffer[at:] + more, 0
+                    continue
+            if not buffer[at:].strip():
+                return
+            # A broken element: named, and the array goes on at the next object.
+            yield _Unreadable(f"not JSON ({exc.msg})")
+            following = buffer.find("{", max(exc.pos, at + 1))
+            if following < 0:
+                buffer, at = stream.read(CHUNK), 0
+                if not buffer:
+                    return
                 continue
-            if buffer[at:].strip():  # an element that never ends: the rest is lost
-                yield _Unreadable(f"not JSON ({exc.args[0].split(':')[0]})")
-            return
+            at = following
+            continue
         yield document
         at = end
 
@@ -165,6 +175,8 @@ def _time(fields: dict[str, Any]) -> dt.datetime:
         raise _Bad("at", "no time (at, created_at or timestamp)")
     key, value = found
     try:
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value)  # epoch seconds, as a CSV cell writes them
         if isinstance(value, int | float) and not isinstance(value, bool):
             return dt.datetime.fromtimestamp(value, dt.UTC)
         return _parsed_time(str(value).strip())

@@ -54,7 +54,7 @@ LIST_COLUMNS = (
 @click.option("--provider", help="Without MODEL: only models of this provider.")
 @click.option(
     "--usage",
-    type=click.File("r", encoding="utf-8"),
+    type=click.File("r", encoding="utf-8-sig"),
     help="Reprice a usage log: CSV, JSON Lines or a JSON array ('-': standard input).",
 )
 @click.option("--rows", is_flag=True, help="With --usage: one output record per input record.")
@@ -70,6 +70,10 @@ def cost(app: AppContext, /, **options: Any) -> None:
     Exit 0 priced, 1 not priced, 2 usage error; --strict: 3 when not exact.
     """
     currency = options["currency"] or app.config().cost.currency or None
+    if currency is not None:
+        from catalog_sync.storage.rates import currency_code
+
+        currency = currency_code(currency)  # a code such as EUR: a typo is an error
     when = _moment(options["at"], "--at")
     given = _given(options["params"])
     if options["usage"] is not None:
@@ -178,6 +182,8 @@ def _usage_command(app: AppContext, options: dict[str, Any], currency: Any, when
     compare = _moment(options["compare"], "--compare")
     if compare is not None and when is not None:
         raise UsageError("--compare and --at: give one (--at reprices all of it at one moment)")
+    if compare is not None and options["rows"]:
+        raise UsageError("--compare sums per model: drop --rows")
     stream: IO[str] = options["usage"]
     return read_database(
         app,

@@ -10,14 +10,21 @@ from typing import IO, TYPE_CHECKING, Any
 
 import click
 
+from catalog_sync.errors import UsageError
+
 if TYPE_CHECKING:
     import datetime as dt
 
     from catalog_sync.analysts.cost import Pricer
 
+# Every pricing field of a record, so that a CSV's header holds them whatever its
+# first record's are (a later record may have a problem, or money).
+PRICING_COLUMNS = ("line", "rate", "rate_valid_from", "amount", "problem")
+
 SUMMARY_NOTE = (
     "credits, amount, charged and residual (charged - repriced) are over the priced "
-    "records only; the unpriced are counted by basis"
+    "records only (amount: those with a rate in force; `unrated` counts the others); "
+    "the unpriced are counted by basis"
 )
 
 
@@ -33,6 +40,31 @@ def reprice_usage(
 ) -> int:
     """Write the usage log's answer; the exit code (0, or 3 with --strict when a
     record was not `exact`)."""
+
+    try:
+        return _reprice(
+            pricer,
+            stream,
+            at=at,
+            compare=compare,
+            rows=rows,
+            output_format=output_format,
+            strict=strict,
+        )
+    except UnicodeDecodeError:
+        raise UsageError(f"{getattr(stream, 'name', 'the usage log')}: not UTF-8 text") from None
+
+
+def _reprice(
+    pricer: Pricer,
+    stream: IO[str],
+    *,
+    at: dt.datetime | None,
+    compare: dt.datetime | None,
+    rows: bool,
+    output_format: str,
+    strict: bool,
+) -> int:
     from catalog_sync.analysts.render import emit
     from catalog_sync.analysts.usage import (
         COMPARE_COLUMNS,
@@ -47,13 +79,15 @@ def reprice_usage(
 
     records = read_usage(stream)
     if compare is not None:
-        emit(compare_mix(pricer, records, compare), COMPARE_COLUMNS, output_format)
-        return 0
+        compared, exact = compare_mix(pricer, records, compare)
+        emit(compared, COMPARE_COLUMNS, output_format)
+        return 3 if strict and not exact else 0
     if rows:
         exact = _write_rows(priced_rows(pricer, records, at=at), output_format)
     else:
         summary, exact = summary_rows(pricer, records, at=at)
-        columns = [c for c in SUMMARY_COLUMNS if c != "amount" or pricer.currency]
+        money = ("amount", "unrated")
+        columns = [c for c in SUMMARY_COLUMNS if c not in money or pricer.currency]
         if output_format == "table":
             emit(list(summary), columns, output_format)
             click.echo(SUMMARY_NOTE, err=True)
@@ -77,13 +111,19 @@ def _write_rows(rows: Iterator[dict[str, Any]], output_format: str) -> bool:
         kept = list(watched())
         emit(kept, list(kept[0]) if kept else ["line", "model", "basis"], "table")
     else:
-        _stream(watched(), output_format, None)
+        _stream(watched(), output_format, None, more=PRICING_COLUMNS)
     return exact[0]
 
 
-def _stream(rows: Iterator[dict[str, Any]], output_format: str, columns: list[str] | None) -> None:
-    """JSON (an array) or CSV, a row at a time; CSV's columns are the first row's
-    unless given (then the header is written even for no rows)."""
+def _stream(
+    rows: Iterator[dict[str, Any]],
+    output_format: str,
+    columns: list[str] | None,
+    *,
+    more: tuple[str, ...] = (),
+) -> None:
+    """JSON (an array) or CSV, a row at a time; CSV's columns are the given ones
+    (the header written even for no rows), else the first row's, then `more`."""
     from catalog_sync.analysts.render import csv_cell, dumps, write_csv
 
     out = sys.stdout
@@ -97,6 +137,6 @@ def _stream(rows: Iterator[dict[str, Any]], output_format: str, columns: list[st
         write_csv(out, columns, [])
     for row in rows:
         if columns is None:
-            columns = list(row)
+            columns = [*row, *(c for c in more if c not in row)]
             write_csv(out, columns, [])
         write_csv(out, None, [[csv_cell(row.get(c)) for c in columns]])

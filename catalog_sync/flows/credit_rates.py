@@ -51,7 +51,7 @@ def import_credit_rates(engine: Engine, path: Path, *, now: dt.datetime) -> int:
 def read_rates_file(path: Path, *, now: dt.datetime) -> list[RateRow]:
     """The file's rows, each with its line number (the header is line 1)."""
     try:
-        with path.open(encoding="utf-8", newline="") as stream:
+        with path.open(encoding="utf-8-sig", newline="") as stream:
             reader = csv.DictReader(stream)
             header = tuple(reader.fieldnames or ())
             if header[:3] != IMPORT_HEADER or len(header) > 4 or header[3:] not in ((), ("note",)):
@@ -62,6 +62,8 @@ def read_rates_file(path: Path, *, now: dt.datetime) -> list[RateRow]:
             return [_row(path, reader.line_num, fields, now) for fields in reader]
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError:
+        raise UsageError(f"{path}: not UTF-8 text") from None
 
 
 def _row(path: Path, line: int, fields: dict[str, str | None], now: dt.datetime) -> RateRow:

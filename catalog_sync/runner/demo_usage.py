@@ -53,7 +53,7 @@ def show_usage(console: Console, engine: Engine, path: Path, *, now: dt.datetime
     with engine.connect() as connection, path.open(encoding="utf-8") as stream:
         summary, _ = summarise(Pricer(connection), read_usage(stream))
         stream.seek(0)
-        compared = compare(Pricer(connection), read_usage(stream), now)
+        compared, _ = compare(Pricer(connection), read_usage(stream), now)
     for row in summary:  # a terminal's width: the unpriced counts in one column
         row["unpriced"] = ", ".join(f"{row[b]} {b}" for b in UNPRICED if row[b]) or "0"
     columns = ["model", "records", "generations", "priced_records", "credits", "charged"]

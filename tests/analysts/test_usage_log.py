@@ -74,3 +74,17 @@ def test_a_large_array_is_read_one_element_at_a_time() -> None:
     for seen, record in enumerate(records, start=1):
         assert record.model == f"m{seen - 1}"
     assert seen == count
+
+
+def test_a_broken_element_of_an_array_is_named_and_the_rest_is_read() -> None:
+    good = json.dumps({"model": "m", "at": "2026-10-01"})
+    text = "[" + ",".join([good] * 2) + ', {"model": "x", oops}, ' + good + "]"
+    records = list(read_usage(io.StringIO(text)))
+    assert [r.line for r in records] == [1, 2, 3, 4]
+    assert records[2].problem is not None and records[2].problem.startswith("line 3: not JSON")
+    assert records[3].model == "m" and records[3].problem is None
+
+
+def test_epoch_seconds_and_a_byte_order_mark_are_read() -> None:
+    (record,) = read_usage(io.StringIO("model,at\nm,1767225600\n"))
+    assert record.at == dt.datetime(2026, 1, 1, tzinfo=dt.UTC)

@@ -171,10 +171,36 @@ def test_the_defaults_are_the_capability_defaults_and_settings_are_not_dropped(
     assert four["params"] == {"duration": 4} and four["source"] == "quote"
     records = [
         {"model": "clip", "at": "2026-01-01", "generation_params": {"duration": 8, "prompt": "x"}},
-        {"model": "clip", "at": "2026-01-01", "generation_params": {"model_settings": {"turbo": True}}},
+        {
+            "model": "clip",
+            "at": "2026-01-01",
+            "generation_params": {"model_settings": {"turbo": True}},
+        },
     ]
     log = write(tmp_path, "log.jsonl", "".join(json.dumps(r) + "\n" for r in records))
     rows = json.loads(
         harness.cli("cost", "--usage", str(log), "--rows", "--at", "now", "--format", "json").stdout
     )
     assert [r["basis"] for r in rows] == ["exact", "unquoted_point"]
+
+
+def test_what_a_user_can_get_wrong_is_named(priced_history: Harness, tmp_path: Path) -> None:
+    h = priced_history
+    usage = tmp_path / "excel.csv"
+    usage.write_bytes("\ufeff".encode() + USAGE.encode())  # Excel's UTF-8 with a BOM
+    rows = list(
+        csv.DictReader(
+            io.StringIO(h.cli("cost", "--usage", str(usage), "--rows", "--format", "csv").stdout)
+        )
+    )
+    assert rows[0]["model"] == "veo-3.1" and rows[0]["problem"] == ""
+    assert rows[3]["problem"].startswith("line 4:")  # the header holds problem, first row or not
+    latin = write(tmp_path, "latin.csv", "")
+    latin.write_bytes("model,at\ncaf\xe9,2026-10-01\n".encode("latin-1"))
+    bad = h.cli("cost", "--usage", str(latin))
+    assert bad.exit_code == 2 and "not UTF-8 text" in bad.stderr
+    assert h.cli("cost", "--usage", str(usage), "--compare", "now", "--rows").exit_code == 2
+    currency = h.cli("cost", "veo-3.1", "--currency", "euro")
+    assert currency.exit_code == 2 and "three-letter code" in currency.stderr
+    typo = h.cli("cost", "-p", "durration=8")
+    assert typo.exit_code == 2 and "no model takes durration" in typo.stderr

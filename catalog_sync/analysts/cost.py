@@ -19,6 +19,7 @@ from sqlalchemy import Connection
 
 from catalog_sync.analysts.model_facts import (
     ModelFacts,
+    load_all,
     load_model,
     load_models,
     load_named,
@@ -55,6 +56,7 @@ RECORD_FIELDS = (
 )
 MONEY_FIELDS = ("rate", "rate_valid_from", "amount")
 EMPTY = Timeline()
+LOAD_ALL_AT = 2000  # a batch naming this many unread models reads every model at once
 
 
 def credits_of(cost: float | None) -> Decimal | None:
@@ -71,6 +73,7 @@ class Pricer:
         self._models: dict[str, ModelFacts | UsageError] = {}
         self._points: dict[tuple[int, tuple[tuple[str, str], ...]], Point] = {}
         self._rates: list[tuple[dt.datetime, dt.datetime | None, Decimal]] | None = None
+        self._all_read = False
 
     def model(self, name: str) -> ModelFacts:
         """The model's facts; UsageError (kept, so a log's bad name is asked once)."""
@@ -90,9 +93,17 @@ class Pricer:
         wanted = {name for name in names if name not in self._models}
         if not wanted:
             return
-        found = load_named(self.connection, wanted)
+        if self._all_read:
+            found = {}  # every model is read: these are names no model has
+        elif len(wanted) >= LOAD_ALL_AT:
+            found = load_all(self.connection)  # much of the catalog: read it whole, once
+            self._models.update(found)
+            self._all_read = True
+        else:
+            found = load_named(self.connection, wanted)
         for name in wanted:
-            self._models[name] = found.get(name) or UsageError(f"unknown model {name!r}")
+            if name not in self._models:
+                self._models[name] = found.get(name) or UsageError(f"unknown model {name!r}")
 
     def point(self, facts: ModelFacts, given: Mapping[str, Any], moment: dt.datetime) -> Point:
         """The point `given` names at `moment` (PointError when it names none).
@@ -126,7 +137,8 @@ class Pricer:
         return facts, self.point(facts, given, moment), unknown
 
     def answer(self, facts: ModelFacts, point: Point, moment: dt.datetime) -> Answer:
-        quoted = facts.quotes.get(point.text, EMPTY) if facts.quotes else EMPTY
+        quotes = facts.quotes
+        quoted = quotes.get(point.text, EMPTY) if quotes else EMPTY
         return price(moment, listed=facts.listed, quoted=quoted, is_default=point.is_default)
 
     def record(

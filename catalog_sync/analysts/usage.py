@@ -21,6 +21,8 @@ from catalog_sync.errors import UsageError
 from catalog_sync.wording import percent_change
 
 ALL = "(all)"
+INVALID = Answer("invalid")
+UNKNOWN_SETTING = Answer("unquoted_point")
 BATCH = 5000  # records whose models are read together
 SUMMARY_COLUMNS = (
     "model",
@@ -41,45 +43,39 @@ def price_record(pricer: Pricer, record: UsageRecord, at: dt.datetime | None) ->
     """The pricing fields of one usage record (basis `invalid` and its `problem`
     when it cannot be read or names no model or point)."""
     moment = at or record.at
-    absent = _absent(pricer, record, moment)
-    if absent is not None and moment is not None:
-        facts, answer = absent
-        return pricer.describe(facts.name, None, answer, moment, record.count, given=record.params)
-    found = _point(pricer, record, moment)
-    if found is not None and moment is not None:
-        facts, point, unknown = found
-        answer = Answer("unquoted_point") if unknown else pricer.answer(facts, point, moment)
-        return pricer.describe(facts.name, point, answer, moment, record.count)
+    facts, point, answer = _priced(pricer, record, moment)
+    if facts is not None and answer.basis != "invalid":
+        given = None if point is not None else record.params
+        return pricer.describe(facts.name, point, answer, moment, record.count, given=given)
     invalid = pricer.describe(record.model or "", None, Answer("invalid"), moment, record.count)
     return {**invalid, "problem": record.problem}
 
 
-def _absent(
+def _priced(
     pricer: Pricer, record: UsageRecord, moment: dt.datetime | None
-) -> tuple[ModelFacts, Answer] | None:
-    """The model and its `before_first_seen` or `removed` answer when it was not
-    in the catalog at `moment` (whatever the record's parameters); else None."""
+) -> tuple[ModelFacts | None, Point | None, Answer]:
+    """The record's model, point and answer: a model out of the catalog at
+    `moment` answers so whatever the record's parameters; a record that cannot
+    be read, names no model or a point the model does not have is `invalid`
+    (its `problem` set)."""
     if record.problem is not None or record.model is None or moment is None:
-        return None
+        return None, None, INVALID
     try:
-        facts = pricer.model(record.model)
-    except UsageError:
-        return None
-    answer = out_of_catalog(facts.listed, moment)
-    return None if answer is None else (facts, answer)
-
-
-def _point(
-    pricer: Pricer, record: UsageRecord, moment: dt.datetime | None
-) -> tuple[ModelFacts, Point, bool] | None:
-    """The record's model and point, or None with its `problem` set."""
-    if record.problem is not None or record.model is None or moment is None:
-        return None
-    try:
-        return pricer.usage_point(record.model, record.params, moment)
-    except (UsageError, PointError) as exc:
+        facts, point, unknown = pricer.usage_point(record.model, record.params, moment)
+    except UsageError as exc:
         record.problem = f"line {record.line}: {exc}"
-        return None
+        return None, None, INVALID
+    except PointError as exc:
+        facts = pricer.model(record.model)
+        absent = out_of_catalog(facts.listed, moment)
+        if absent is not None:
+            return facts, None, absent
+        record.problem = f"line {record.line}: {exc}"
+        return facts, None, INVALID
+    answer = pricer.answer(facts, point, moment)
+    if unknown and answer.priced:  # a setting the model does not know: no sure price
+        answer = UNKNOWN_SETTING
+    return facts, point, answer
 
 
 def quick(
@@ -89,17 +85,8 @@ def quick(
     basis, the cost of one generation and (with a currency) the amount; the same
     answer as `price_record` (tests/analysts/test_usage_properties.py)."""
     moment = at or record.at
-    absent = _absent(pricer, record, moment)
-    if absent is not None:
-        return absent[1].basis, None, None
-    found = _point(pricer, record, moment)
-    if found is None or moment is None:
-        return "invalid", None, None
-    facts, point, unknown = found
-    if unknown:
-        return "unquoted_point", None, None
-    answer = pricer.answer(facts, point, moment)
-    if not answer.priced or answer.cost is None:
+    _, _, answer = _priced(pricer, record, moment)
+    if not answer.priced or answer.cost is None or moment is None:
         return answer.basis, None, None
     if pricer.currency is None:
         return answer.basis, answer.cost, None
@@ -152,12 +139,35 @@ class Tally:
             self.charged = (self.charged or Decimal(0)) + record.charged
             self.charged_by_cost = _counted(self.charged_by_cost, cost, count)
 
-    def row(self, model: str) -> dict[str, Any]:
-        repriced_charged = _exact_sum(self.charged_by_cost or {})
-        residual = None if self.charged is None else self.charged - repriced_charged
+    def merge(self, other: Tally) -> None:
+        """Add another line's counts and sums to this one (the overall line)."""
+        self.records += other.records
+        self.generations += other.generations
+        self.priced_records += other.priced_records
+        self.unrated += other.unrated
+        if other.amount is not None:
+            self.amount = (self.amount or Decimal(0)) + other.amount
+        if other.charged is not None:
+            self.charged = (self.charged or Decimal(0)) + other.charged
+        for cost, n in other.generations_by_cost().items():
+            self.other_costs = _counted(self.other_costs, cost, n)
+        for cost, n in (other.charged_by_cost or {}).items():
+            self.charged_by_cost = _counted(self.charged_by_cost, cost, n)
+        for index, n in enumerate(other.unpriced or ()):
+            if self.unpriced is None:
+                self.unpriced = [0] * len(UNPRICED)
+            self.unpriced[index] += n
+
+    def generations_by_cost(self) -> dict[float, int]:
         by_cost = dict(self.other_costs or {})
         if self.cost is not None:
             by_cost[self.cost] = by_cost.get(self.cost, 0) + self.cost_generations
+        return by_cost
+
+    def row(self, model: str) -> dict[str, Any]:
+        repriced_charged = _exact_sum(self.charged_by_cost or {})
+        residual = None if self.charged is None else self.charged - repriced_charged
+        by_cost = self.generations_by_cost()
         unpriced = self.unpriced or [0] * len(UNPRICED)
         return {
             "model": model,
@@ -209,7 +219,6 @@ def summary_rows(
     """`summarise`, its rows made one at a time as they are written (a log may
     name every model of a 100k catalog)."""
     tallies: dict[str, Tally] = {}
-    overall = Tally()
     all_exact = True
     for record in prefetched(pricer, records):
         basis, cost, amount = quick(pricer, record, at)
@@ -219,7 +228,9 @@ def summary_rows(
         if tally is None:
             tally = tallies[name] = Tally()
         tally.add(record, basis, cost, amount)
-        overall.add(record, basis, cost, amount)
+    overall = Tally()
+    for tally in tallies.values():
+        overall.merge(tally)
     rows = (tallies.pop(name).row(name) for name in sorted(tallies))
     return itertools.chain(rows, [overall.row(ALL)]), all_exact
 

@@ -50,20 +50,23 @@ def read_usage(stream: IO[str]) -> Iterator[UsageRecord]:
     """Every record of the stream, in order, read as far as it can be."""
     skipped = _skip_space(stream)
     documents: Iterator[Any]
+    keys = ANY_KEYS
     if skipped == "[":
         documents = _json_array(stream)
+    elif skipped == "{":
+        documents = _json_lines(itertools.chain([skipped + stream.readline()], stream))
     else:
-        lines = itertools.chain([skipped + stream.readline()], stream)
-        documents = _json_lines(lines) if skipped == "{" else _csv_rows(lines)
+        header, documents = _csv_rows(itertools.chain([skipped + stream.readline()], stream))
+        keys = _keys_of(header)
     for line, document in enumerate(documents, start=1):
-        yield usage_record(line, document)
+        yield usage_record(line, document, keys)
 
 
-def _csv_rows(lines: Iterator[str]) -> Iterator[dict[str, str]]:
-    """Each CSV row as a dict by its header (blank lines skipped)."""
+def _csv_rows(lines: Iterator[str]) -> tuple[list[str], Iterator[dict[str, str]]]:
+    """The header, and each CSV row as a dict by it (blank lines skipped)."""
     reader = csv.reader(lines)
     header = next(reader, None) or []
-    return (dict(zip(header, row, strict=False)) for row in reader if row)
+    return header, (dict(zip(header, row, strict=False)) for row in reader if row)
 
 
 def _skip_space(stream: IO[str]) -> str:
@@ -130,7 +133,38 @@ class _Unreadable:
     problem: str
 
 
-def usage_record(line: int, document: Any) -> UsageRecord:
+@dataclass(frozen=True)
+class _Keys:
+    """Where a record's values may be: every key, or (a CSV) those of its header."""
+
+    model: tuple[str, ...] = MODEL_KEYS
+    time: tuple[str, ...] = TIME_KEYS
+    params: tuple[str, ...] = PARAMS_KEYS
+    count: tuple[str, ...] = COUNT_KEYS
+    charged: tuple[str, ...] = CHARGED_KEYS
+    flat: tuple[str, ...] | None = None  # the parameter columns; None: any other key
+
+
+ANY_KEYS = _Keys()
+
+
+def _keys_of(header: list[str]) -> _Keys:
+    """The keys a CSV's rows can have: its header's, found once for the file."""
+
+    def present(keys: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(key for key in keys if key in header)
+
+    return _Keys(
+        present(MODEL_KEYS),
+        present(TIME_KEYS),
+        present(PARAMS_KEYS),
+        present(COUNT_KEYS),
+        present(CHARGED_KEYS),
+        tuple(key for key in header if key not in RECORD_KEYS),
+    )
+
+
+def usage_record(line: int, document: Any, keys: _Keys = ANY_KEYS) -> UsageRecord:
     """One record read into what pricing needs, or its problem (line and field)."""
     if isinstance(document, _Unreadable):
         return UsageRecord(line, {}, problem=f"line {line}: {document.problem}")
@@ -138,11 +172,11 @@ def usage_record(line: int, document: Any) -> UsageRecord:
         return UsageRecord(line, {}, problem=f"line {line}: not an object")
     record = UsageRecord(line, document)  # an empty cell is an absent value (`_first`)
     try:
-        record.model = _model(document)
-        record.at = _time(document)
-        record.params = _params(document)
-        record.count = _count(document)
-        record.charged = _charged(document)
+        record.model = _model(document, keys.model)
+        record.at = _time(document, keys.time)
+        record.params = _params(document, keys)
+        record.count = _count(document, keys.count)
+        record.charged = _charged(document, keys.charged)
     except _Bad as bad:
         record.problem = f"line {line}: field {bad.field}: {bad.why}"
     return record
@@ -162,18 +196,21 @@ def _first(fields: dict[str, Any], keys: tuple[str, ...]) -> tuple[str, Any] | N
     return None
 
 
-def _model(fields: dict[str, Any]) -> str:
-    found = _first(fields, MODEL_KEYS)
+def _model(fields: dict[str, Any], keys: tuple[str, ...]) -> str:
+    found = _first(fields, keys)
     if found is None or not isinstance(found[1], str) or not found[1].strip():
         raise _Bad(found[0] if found else "model", "no model named (model or name)")
     return found[1].strip()
 
 
-def _time(fields: dict[str, Any]) -> dt.datetime:
-    found = _first(fields, TIME_KEYS)
+def _time(fields: dict[str, Any], keys: tuple[str, ...]) -> dt.datetime:
+    found = _first(fields, keys)
     if found is None:
         raise _Bad("at", "no time (at, created_at or timestamp)")
     key, value = found
+    seen = _TIMES.get(value) if isinstance(value, str) else None
+    if seen is not None:
+        return seen
     try:
         if isinstance(value, str) and value.strip().isdigit():
             value = int(value)  # epoch seconds, as a CSV cell writes them
@@ -196,12 +233,15 @@ def _parsed_time(text: str) -> dt.datetime:
     return found
 
 
-def _params(fields: dict[str, Any]) -> dict[str, Any]:
+def _params(fields: dict[str, Any], keys: _Keys) -> dict[str, Any]:
     """The parameters: an object (`params`, `generation_params`, settings flat or
     under `model_settings`; JSON text in a CSV cell), or flat columns."""
-    found = _first(fields, PARAMS_KEYS)
+    found = _first(fields, keys.params)
     if found is None:
-        return {k: v for k, v in fields.items() if k not in RECORD_KEYS and v not in ("", None)}
+        flat = fields if keys.flat is None else keys.flat
+        return {
+            k: fields[k] for k in flat if k not in RECORD_KEYS and fields.get(k) not in ("", None)
+        }
     key, value = found
     if isinstance(value, str):
         try:
@@ -219,11 +259,13 @@ def _params(fields: dict[str, Any]) -> dict[str, Any]:
     return params
 
 
-def _count(fields: dict[str, Any]) -> int:
-    found = _first(fields, COUNT_KEYS)
+def _count(fields: dict[str, Any], keys: tuple[str, ...]) -> int:
+    found = _first(fields, keys)
     if found is None:
         return 1
     key, value = found
+    if isinstance(value, str) and value.isdigit() and value != "0":
+        return int(value)  # the usual cell
     try:
         number = float(str(value).strip()) if not isinstance(value, bool) else math.nan
     except ValueError:
@@ -233,8 +275,8 @@ def _count(fields: dict[str, Any]) -> int:
     return int(number)
 
 
-def _charged(fields: dict[str, Any]) -> Decimal | None:
-    found = _first(fields, CHARGED_KEYS)
+def _charged(fields: dict[str, Any], keys: tuple[str, ...]) -> Decimal | None:
+    found = _first(fields, keys)
     if found is None:
         return None
     key, value = found

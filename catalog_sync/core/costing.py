@@ -197,16 +197,19 @@ def answer_from(periods: Timeline, moment: dt.datetime, source: str) -> Answer |
     """The answer of the period covering `moment`: `exact`, or `boundary` when the
     moment is after the period's last confirmation and a later observation showed
     another price (or the model's removal); None when no period covers it."""
-    if not periods:
+    starts = periods.starts  # (the tuple and list themselves: this runs per usage record)
+    if not starts:
         return None
-    index = periods.covering(moment)
-    if index is None:
+    index = bisect.bisect_right(starts, moment) - 1
+    if index < 0:
         return None
-    period = periods[index]
+    period = periods.periods[index]
+    if period.valid_to is not None and moment >= period.valid_to:
+        return None
     confirmed = period.last_confirmed_at or period.valid_from
     if period.valid_to is None or moment <= confirmed:
         return Answer("exact", source, period.cost, period)
-    following = periods[index + 1] if index + 1 < len(periods) else None
+    following = periods.periods[index + 1] if index + 1 < len(starts) else None
     alternative = (
         following.cost
         if following is not None and following.valid_from == period.valid_to
@@ -234,7 +237,7 @@ def price(
 ) -> Answer:
     """The answer for one point at `moment`: `listed` are the model's base-cost
     periods (when it was in the catalog), `quoted` the point's quote periods."""
-    if not listed or moment < listed[0].valid_from:
+    if not listed.starts or moment < listed.starts[0]:
         return Answer("before_first_seen")
     base = answer_from(listed, moment, "base_cost")
     if base is None:

@@ -17,8 +17,8 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from catalog_sync.analysts.model_facts import (
-    ModelFacts,
+from catalog_sync.analysts.model_facts import ModelFacts
+from catalog_sync.analysts.model_loading import (
     load_all,
     load_model,
     load_models,

@@ -39,61 +39,39 @@ def reprice_usage(
     strict: bool,
 ) -> int:
     """Write the usage log's answer; the exit code (0, or 3 with --strict when a
-    record was not `exact`)."""
-
+    record was not `exact`). A file that is not UTF-8 text is a usage error."""
     try:
-        return _reprice(
-            pricer,
-            stream,
-            at=at,
-            compare=compare,
-            rows=rows,
-            output_format=output_format,
-            strict=strict,
+        from catalog_sync.analysts.render import emit
+        from catalog_sync.analysts.usage import (
+            COMPARE_COLUMNS,
+            SUMMARY_COLUMNS,
+            priced_rows,
+            summary_rows,
         )
+        from catalog_sync.analysts.usage import (
+            compare as compare_mix,
+        )
+        from catalog_sync.analysts.usage_log import read_usage
+
+        records = read_usage(stream)
+        if compare is not None:
+            compared, exact = compare_mix(pricer, records, compare)
+            emit(compared, COMPARE_COLUMNS, output_format)
+            return 3 if strict and not exact else 0
+        if rows:
+            exact = _write_rows(priced_rows(pricer, records, at=at), output_format)
+        else:
+            summary, exact = summary_rows(pricer, records, at=at)
+            money = ("amount", "unrated")
+            columns = [c for c in SUMMARY_COLUMNS if c not in money or pricer.currency]
+            if output_format == "table":
+                emit(list(summary), columns, output_format)
+                click.echo(SUMMARY_NOTE, err=True)
+            else:
+                _stream(summary, output_format, columns)
+        return 3 if strict and not exact else 0
     except UnicodeDecodeError:
         raise UsageError(f"{getattr(stream, 'name', 'the usage log')}: not UTF-8 text") from None
-
-
-def _reprice(
-    pricer: Pricer,
-    stream: IO[str],
-    *,
-    at: dt.datetime | None,
-    compare: dt.datetime | None,
-    rows: bool,
-    output_format: str,
-    strict: bool,
-) -> int:
-    from catalog_sync.analysts.render import emit
-    from catalog_sync.analysts.usage import (
-        COMPARE_COLUMNS,
-        SUMMARY_COLUMNS,
-        priced_rows,
-        summary_rows,
-    )
-    from catalog_sync.analysts.usage import (
-        compare as compare_mix,
-    )
-    from catalog_sync.analysts.usage_log import read_usage
-
-    records = read_usage(stream)
-    if compare is not None:
-        compared, exact = compare_mix(pricer, records, compare)
-        emit(compared, COMPARE_COLUMNS, output_format)
-        return 3 if strict and not exact else 0
-    if rows:
-        exact = _write_rows(priced_rows(pricer, records, at=at), output_format)
-    else:
-        summary, exact = summary_rows(pricer, records, at=at)
-        money = ("amount", "unrated")
-        columns = [c for c in SUMMARY_COLUMNS if c not in money or pricer.currency]
-        if output_format == "table":
-            emit(list(summary), columns, output_format)
-            click.echo(SUMMARY_NOTE, err=True)
-        else:
-            _stream(summary, output_format, columns)
-    return 3 if strict and not exact else 0
 
 
 def _write_rows(rows: Iterator[dict[str, Any]], output_format: str) -> bool:

@@ -2,6 +2,13 @@
 in storage/views.py. current_models' tag and capability columns are
 {placeholders}, spelled per backend there; the others are one text for both."""
 
+# A point's own columns, first in both views that list points.
+_POINT_COLUMNS = """    p.model_id,
+    m.name AS model,
+    m.provider,
+    m.type,
+    p.params,"""
+
 
 def _change_columns(new: str) -> str:
     """A change's columns, the same in both change views: the old and new cost,
@@ -80,11 +87,7 @@ WITH periods AS (
     WINDOW w AS (PARTITION BY pp.model_id, pp.params ORDER BY pp.valid_from, pp.id)
 )
 SELECT
-    p.model_id,
-    m.name AS model,
-    m.provider,
-    m.type,
-    p.params,
+{_POINT_COLUMNS}
 {_change_columns("p.cost_per_generation")}
 FROM periods p
 JOIN models m ON m.id = p.model_id
@@ -123,11 +126,7 @@ periods AS (
     SELECT * FROM quotes
 )
 SELECT
-    p.model_id,
-    m.name AS model,
-    m.provider,
-    m.type,
-    p.params,
+{_POINT_COLUMNS}
     p.source,
     p.cost_per_generation,
     p.valid_from,

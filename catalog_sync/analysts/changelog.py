@@ -29,7 +29,8 @@ from catalog_sync.clock import as_utc
 from catalog_sync.storage.schema import CatalogChange, CostPeriod, Model, PricePoint
 
 MAX_ENTRIES = 500  # the newest changes at most, whatever the window
-KINDS = ("price", "price_point", "added", "removed", "restored")
+KINDS = ("price", "price_point", "added", "removed", "restored")  # what a feed follows
+ALL_KINDS = (*KINDS, "updated")  # and every other field that changed
 
 
 @dataclass(frozen=True)
@@ -48,33 +49,45 @@ class Change:
     old_cost: Any  # credits; None for added, restored
     new_cost: Any  # credits; for removed: the last cost
     params: str | None = None  # a price point's canonical JSON
+    # As `catalog_changes` logs it (a re-priced point: `price_point <params>`, its costs).
+    field: str | None = None
+    old_value: Any = None
+    new_value: Any = None
 
 
 def read_changes(
     connection: Connection,
     *,
-    since: dt.datetime,
-    limit: int = MAX_ENTRIES,
+    since: dt.datetime | None,
+    until: dt.datetime | None = None,
+    limit: int | None = MAX_ENTRIES,
     kinds: Sequence[str] = KINDS,
 ) -> list[Change]:
-    """The `limit` newest changes of `kinds` observed at or after `since`, newest first."""
+    """The `limit` newest changes of `kinds` observed in [since, until), newest
+    first (`since` None: from the beginning; `limit` None: all of them)."""
     found: list[Change] = []
     for kind in kinds:
-        query = _points_query(since) if kind == "price_point" else _changes_query(kind, since)
+        query = _points_query() if kind == "price_point" else _changes_query(kind)
+        moment = query.selected_columns.changed_at
+        if since is not None:
+            query = query.where(moment >= since)
+        if until is not None:
+            query = query.where(moment < until)
         for row in connection.execute(query.limit(limit)):
             found.append(_change(kind, row._mapping))
-    found.sort(key=lambda c: (c.name, KINDS.index(c.kind), c.id))
+    found.sort(key=lambda c: (c.name, ALL_KINDS.index(c.kind), c.id))
     found.sort(key=lambda c: c.changed_at, reverse=True)  # stable: ties keep the order above
-    return found[:limit]
+    return found if limit is None else found[:limit]
 
 
 def _model_columns() -> tuple[Any, ...]:
     return (Model.name, Model.label, Model.provider, Model.type)
 
 
-def _changes_query(kind: str, since: dt.datetime) -> Select[Any]:
+def _changes_query(kind: str) -> Select[Any]:
     change = CatalogChange
-    if kind == "price":
+    logged = (change.field, change.old_value, change.new_value)
+    if kind in ("price", "updated"):
         query = select(
             change.id,
             change.changed_at,
@@ -82,7 +95,11 @@ def _changes_query(kind: str, since: dt.datetime) -> Select[Any]:
             *_model_columns(),
             change.old_value.label("old_cost"),
             change.new_value.label("new_cost"),
-        ).where(change.kind == "updated", change.field == "base_cost")
+            *logged,
+        ).where(
+            change.kind == "updated",
+            change.field == "base_cost" if kind == "price" else change.field != "base_cost",
+        )
     else:
         # The cost: of the period the change opened (added, restored) or closed (removed).
         moment = CostPeriod.valid_to if kind == "removed" else CostPeriod.valid_from
@@ -93,6 +110,7 @@ def _changes_query(kind: str, since: dt.datetime) -> Select[Any]:
                 change.sync_run_id,
                 *_model_columns(),
                 CostPeriod.base_cost.label("new_cost"),
+                *logged,
             )
             .outerjoin(
                 CostPeriod,
@@ -100,14 +118,12 @@ def _changes_query(kind: str, since: dt.datetime) -> Select[Any]:
             )
             .where(change.kind == kind)
         )
-    return (
-        query.join(Model, Model.id == change.model_id)
-        .where(change.changed_at >= since)
-        .order_by(change.changed_at.desc(), change.id.desc())
+    return query.join(Model, Model.id == change.model_id).order_by(
+        change.changed_at.desc(), change.id.desc()
     )
 
 
-def _points_query(since: dt.datetime) -> Select[Any]:
+def _points_query() -> Select[Any]:
     """Re-priced points: the price_point_changes view, each row with the id of
     the period it opened (a point's periods start at distinct runs)."""
     view = POINT_CHANGES.c
@@ -132,7 +148,6 @@ def _points_query(since: dt.datetime) -> Select[Any]:
             ),
         )
         .join(Model, Model.id == point.model_id)
-        .where(point.valid_from >= since)
         .order_by(point.valid_from.desc(), point.id.desc())
     )
 
@@ -151,4 +166,7 @@ def _change(kind: str, row: Any) -> Change:
         old_cost=row.get("old_cost"),
         new_cost=row.get("new_cost"),
         params=row.get("params"),
+        field=f"price_point {row['params']}" if kind == "price_point" else row.get("field"),
+        old_value=row.get("old_cost") if kind == "price_point" else row.get("old_value"),
+        new_value=row.get("new_cost") if kind == "price_point" else row.get("new_value"),
     )

@@ -1,5 +1,5 @@
-"""What analysts read of the price surface: a model's price points at a moment,
-and the re-priced points (the price_point_changes view)."""
+"""What analysts read of the price surface: a model's price points at a moment
+(the re-priced points are the change log's: analysts.changelog)."""
 
 from __future__ import annotations
 
@@ -65,50 +65,3 @@ def why_no_points(connection: Connection, name: str, *, as_of: dt.datetime | Non
             " (try --as-of before that)"
         )
     return f"{name} had no open price point at that moment"
-
-
-def point_changes(
-    connection: Connection,
-    *,
-    since: dt.datetime | None = None,
-    until: dt.datetime | None = None,
-) -> list[dict[str, Any]]:
-    """Every re-priced point in [since, until), as rows of `catalog-sync changes`."""
-    view = POINT_CHANGES.c
-    query = select(
-        view.changed_at,
-        view.sync_run_id,
-        view.model.label("name"),
-        view.provider,
-        view.type,
-        view.params,
-        view.old_cost,
-        view.new_cost,
-    )
-    if since is not None:
-        query = query.where(view.changed_at >= since)
-    if until is not None:
-        query = query.where(view.changed_at < until)
-    rows = []
-    for row in connection.execute(query):
-        entry = row._asdict()
-        rows.append(
-            {
-                "changed_at": _moment(entry["changed_at"]),
-                "sync_run_id": entry["sync_run_id"],
-                "name": entry["name"],
-                "provider": entry["provider"],
-                "type": entry["type"],
-                "kind": "updated",
-                "field": f"price_point {entry['params']}",
-                "old_value": entry["old_cost"],
-                "new_value": entry["new_cost"],
-            }
-        )
-    return rows
-
-
-def _moment(value: Any) -> Any:
-    """The view's timestamps come back as text on SQLite: the same aware UTC datetime
-    the tables give."""
-    return as_utc(value) if isinstance(value, str | dt.datetime) else value

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, or_, select, text
 
-from catalog_sync.analysts.points import point_changes
+from catalog_sync.analysts.changelog import ALL_KINDS, read_changes
 from catalog_sync.errors import UsageError
 from catalog_sync.storage.bulk import chunks
 from catalog_sync.storage.schema import (
@@ -25,15 +25,6 @@ from catalog_sync.storage.schema import (
     UTCDateTime,
 )
 from catalog_sync.wording import percent_change
-
-CHANGE_KINDS = {
-    "all": None,
-    "price": None,
-    "added": "added",
-    "removed": "removed",
-    "restored": "restored",
-    "updated": "updated",
-}
 
 
 def list_models(
@@ -131,6 +122,17 @@ def model_history(connection: Connection, name: str) -> dict[str, Any]:
     }
 
 
+# `changes --kind` and the change-log kinds it lists (a re-priced point is a price).
+KIND_GROUPS = {
+    "all": ALL_KINDS,
+    "price": ("price", "price_point"),
+    "updated": ("price", "updated", "price_point"),
+    "added": ("added",),
+    "removed": ("removed",),
+    "restored": ("restored",),
+}
+
+
 def list_changes(
     connection: Connection,
     *,
@@ -138,34 +140,27 @@ def list_changes(
     until: dt.datetime | None = None,
     kind: str = "all",
 ) -> list[dict[str, Any]]:
-    """Logged changes in [since, until), oldest first."""
-    query = (
-        select(
-            CatalogChange.changed_at,
-            CatalogChange.sync_run_id,
-            Model.name,
-            Model.provider,
-            Model.type,
-            CatalogChange.kind,
-            CatalogChange.field,
-            CatalogChange.old_value,
-            CatalogChange.new_value,
-        )
-        .join(Model, Model.id == CatalogChange.model_id)
-        .order_by(CatalogChange.changed_at, Model.name, CatalogChange.id)
+    """Logged changes in [since, until), oldest first, read by the change log's
+    one reader (analysts.changelog), as `catalog_changes` words them."""
+    changes = read_changes(
+        connection, since=since, until=until, limit=None, kinds=KIND_GROUPS[kind]
     )
-    if since is not None:
-        query = query.where(CatalogChange.changed_at >= since)
-    if until is not None:
-        query = query.where(CatalogChange.changed_at < until)
-    if kind == "price":
-        query = query.where(CatalogChange.kind == "updated", CatalogChange.field == "base_cost")
-    elif kind != "all":
-        query = query.where(CatalogChange.kind == CHANGE_KINDS[kind])
-    rows = [row._asdict() for row in connection.execute(query)]
-    if kind in ("price", "all", "updated"):  # re-priced points are price changes too
-        rows += point_changes(connection, since=since, until=until)
-        rows.sort(key=lambda r: (r["changed_at"], r["name"], r["field"] or ""))
+    rows = [
+        {
+            "changed_at": c.changed_at,
+            "sync_run_id": c.sync_run_id,
+            "name": c.name,
+            "provider": c.provider,
+            "type": c.type,
+            "kind": "updated" if c.kind in ("price", "price_point", "updated") else c.kind,
+            "field": c.field,
+            "old_value": c.old_value,
+            "new_value": c.new_value,
+            "id": c.id,
+        }
+        for c in changes
+    ]
+    rows.sort(key=lambda r: (r["changed_at"], r["name"], r["field"] or "", r.pop("id")))
     return rows
 
 

@@ -24,7 +24,6 @@ from catalog_sync.analysts.model_loading import (
     load_models,
     load_named,
 )
-from catalog_sync.analysts.usage_log import SETTINGS_MARK
 from catalog_sync.core.costing import (
     Answer,
     Point,
@@ -59,9 +58,13 @@ EMPTY = Timeline()
 LOAD_ALL_AT = 2000  # a batch naming this many unread models reads every model at once
 
 
-def credits_of(cost: float | None) -> Decimal | None:
+def exact_credits(cost: float) -> Decimal:
     """A stored cost as the exact decimal the API wrote (its shortest form)."""
-    return None if cost is None else Decimal(repr(float(cost)))
+    return Decimal(repr(float(cost)))
+
+
+def credits_of(cost: float | None) -> Decimal | None:
+    return None if cost is None else exact_credits(cost)
 
 
 class Pricer:
@@ -86,6 +89,10 @@ class Pricer:
         if isinstance(found, UsageError):
             raise found
         return found
+
+    def remember(self, facts: ModelFacts) -> None:
+        """Keep facts read elsewhere (`cheapest` reads every model at once)."""
+        self._models.setdefault(facts.name, facts)
 
     def prefetch(self, names: Iterable[str]) -> None:
         """Read the facts of the models of these names not read yet, in a few
@@ -121,17 +128,21 @@ class Pricer:
         return found
 
     def usage_point(
-        self, name: str, given: Mapping[str, Any], moment: dt.datetime
+        self,
+        name: str,
+        given: Mapping[str, Any],
+        moment: dt.datetime,
+        settings: frozenset[str] = frozenset(),
     ) -> tuple[ModelFacts, Point, bool]:
         """A usage record's model and point at `moment`: the keys the model does
         not price are left out (a log's `prompt`...); and whether a setting the
-        record names is one the model does not know (then no price is sure).
+        record names (`settings`) is one the model does not know (then no price
+        is sure).
         UsageError or PointError."""
         facts = self.model(name)
         unknown = False
         if given:
             params = facts.params_at(moment)
-            settings = given.get(SETTINGS_MARK, ())
             unknown = any(k not in params.keys and k not in params.ignorable for k in settings)
             given = {k: v for k, v in given.items() if k in params.keys}
         return facts, self.point(facts, given, moment), unknown
@@ -224,7 +235,7 @@ class Pricer:
 def _as_given(given: Mapping[str, Any] | None) -> dict[str, Any] | None:
     if given is None:
         return None
-    return {k: v for k, v in sorted(given.items()) if k != SETTINGS_MARK}
+    return dict(sorted(given.items()))
 
 
 def cheapest(
@@ -242,7 +253,7 @@ def cheapest(
     accepted = False  # whether any model has the keys given (a typo: none has)
     known: set[str] = set()
     for facts in load_models(pricer.connection, type=type, provider=provider):
-        pricer._models.setdefault(facts.name, facts)
+        pricer.remember(facts)
         params = facts.params_at(moment)
         known |= params.keys | params.ignorable
         accepted |= all(k in params.keys or k in params.ignorable for k in given)

@@ -7,7 +7,6 @@ many were)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -16,25 +15,28 @@ from sqlalchemy import Connection
 from catalog_sync.analysts.cost import Pricer
 from catalog_sync.analysts.render import plot_text
 from catalog_sync.analysts.usage import SUMMARY_COLUMNS, summarise
-from catalog_sync.analysts.usage_log import read_usage
+from catalog_sync.analysts.usage_log import UsageRecord, read_usage
 from catalog_sync.core.costing import PointError
 from catalog_sync.errors import UsageError
 
-Mix = Counter[tuple[str, tuple[tuple[str, str], ...]]]
+# One entry per distinct model and parameters: a record that names them, and
+# the generations of all such records.
+Mix = dict[tuple[str, str], tuple[UsageRecord, int]]
 
 
 def usage_section(
     go: Any, connection: Connection, path: Path, *, now: dt.datetime, days: int, config: Any
 ) -> tuple[list[dict[str, Any]], list[str], str]:
     """The summary rows, their columns, and the chart's HTML."""
-    with path.open(encoding="utf-8") as stream:
+    with path.open(encoding="utf-8-sig") as stream:
         summary, _ = summarise(Pricer(connection), read_usage(stream))
-    with path.open(encoding="utf-8") as stream:
-        mix: Mix = Counter()
+    with path.open(encoding="utf-8-sig") as stream:
+        mix: Mix = {}
         for record in read_usage(stream):
             if record.problem is None and record.model is not None:
-                given = tuple(sorted((k, str(v)) for k, v in record.params.items()))
-                mix[(record.model, given)] += record.count
+                key = (record.model, repr(sorted(record.params.items(), key=repr)))
+                first, generations = mix.get(key, (record, 0))
+                mix[key] = (first, generations + record.count)
     columns = [c for c in SUMMARY_COLUMNS if c not in ("amount", "unrated")]
     return (
         summary,
@@ -51,8 +53,8 @@ def _chart(go: Any, pricer: Pricer, mix: Mix, now: dt.datetime, days: int) -> An
     totals, left_out = [], []
     for moment in moments:
         total, unpriced = 0.0, 0
-        for (model, given), generations in mix.items():
-            cost = _cost(pricer, model, dict(given), moment)
+        for record, generations in mix.values():
+            cost = _cost(pricer, record, moment)
             if cost is None:
                 unpriced += generations
             else:
@@ -80,13 +82,15 @@ def _chart(go: Any, pricer: Pricer, mix: Mix, now: dt.datetime, days: int) -> An
     return figure
 
 
-def _cost(pricer: Pricer, model: str, given: dict[str, str], moment: dt.datetime) -> float | None:
-    """One generation of that point at `moment`, or None (unknown, unpriced)."""
+def _cost(pricer: Pricer, record: UsageRecord, moment: dt.datetime) -> float | None:
+    """One generation of the record's point at `moment`, or None (unknown, unpriced),
+    as `cost --usage --at` prices it (analysts.usage)."""
+    assert record.model is not None
     try:
-        facts = pricer.model(model)
-        keys = {d.key for d in facts.params_at(moment).dimensions}
-        point = pricer.point(facts, {k: v for k, v in given.items() if k in keys}, moment)
+        facts, point, unknown = pricer.usage_point(
+            record.model, record.params, moment, record.settings
+        )
     except (UsageError, PointError):
         return None
     answer = pricer.answer(facts, point, moment)
-    return answer.cost if answer.priced else None
+    return answer.cost if answer.priced and not unknown else None

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from catalog_sync.analysts.cost import Pricer, credits_of
+from catalog_sync.analysts.cost import Pricer, credits_of, exact_credits
 from catalog_sync.analysts.model_facts import ModelFacts
 from catalog_sync.analysts.usage_log import UsageRecord
 from catalog_sync.core.costing import UNPRICED, Answer, Point, PointError, out_of_catalog
@@ -61,7 +61,9 @@ def _priced(
     if record.problem is not None or record.model is None or moment is None:
         return None, None, INVALID
     try:
-        facts, point, unknown = pricer.usage_point(record.model, record.params, moment)
+        facts, point, unknown = pricer.usage_point(
+            record.model, record.params, moment, record.settings
+        )
     except UsageError as exc:
         record.problem = f"line {record.line}: {exc}"
         return None, None, INVALID
@@ -192,7 +194,7 @@ def _counted(counts: dict[Any, int] | None, key: Any, n: int) -> dict[Any, int]:
 
 def _exact_sum(generations_by_cost: dict[float, int]) -> Decimal:
     """Credits exactly: each stored cost as the decimal it was written as."""
-    return sum((Decimal(repr(cost)) * n for cost, n in generations_by_cost.items()), Decimal(0))
+    return sum((exact_credits(cost) * n for cost, n in generations_by_cost.items()), Decimal(0))
 
 
 def prefetched(pricer: Pricer, records: Iterable[UsageRecord]) -> Iterator[UsageRecord]:

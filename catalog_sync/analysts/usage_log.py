@@ -28,10 +28,6 @@ COUNT_KEYS = ("count", "generation_count")
 CHARGED_KEYS = ("charged", "cost")
 RECORD_KEYS = frozenset((*MODEL_KEYS, *TIME_KEYS, *PARAMS_KEYS, *COUNT_KEYS, *CHARGED_KEYS))
 CHUNK = 1 << 16
-# The keys a record's `model_settings` named (kept beside its parameters under
-# this key, which no parameter can have): a setting the model does not know
-# cannot be left out as a prompt can (the point is then not a known one).
-SETTINGS_MARK = "\x00settings"
 
 
 @dataclass(slots=True)
@@ -41,6 +37,9 @@ class UsageRecord:
     model: str | None = None
     at: dt.datetime | None = None
     params: dict[str, Any] = field(default_factory=dict)
+    # The keys its `model_settings` named: a setting the model does not know
+    # cannot be left out as a prompt can (the point is then not a known one).
+    settings: frozenset[str] = frozenset()
     count: int = 1
     charged: Decimal | None = None
     problem: str | None = None  # why it cannot be priced: basis `invalid`
@@ -174,7 +173,7 @@ def usage_record(line: int, document: Any, keys: _Keys = ANY_KEYS) -> UsageRecor
     try:
         record.model = _model(document, keys.model)
         record.at = _time(document, keys.time)
-        record.params = _params(document, keys)
+        record.params, record.settings = _params(document, keys)
         record.count = _count(document, keys.count)
         record.charged = _charged(document, keys.charged)
     except _Bad as bad:
@@ -233,15 +232,16 @@ def _parsed_time(text: str) -> dt.datetime:
     return found
 
 
-def _params(fields: dict[str, Any], keys: _Keys) -> dict[str, Any]:
+def _params(fields: dict[str, Any], keys: _Keys) -> tuple[dict[str, Any], frozenset[str]]:
     """The parameters: an object (`params`, `generation_params`, settings flat or
     under `model_settings`; JSON text in a CSV cell), or flat columns."""
     found = _first(fields, keys.params)
     if found is None:
         flat = fields if keys.flat is None else keys.flat
-        return {
+        kept = {
             k: fields[k] for k in flat if k not in RECORD_KEYS and fields.get(k) not in ("", None)
         }
+        return kept, frozenset()
     key, value = found
     if isinstance(value, str):
         try:
@@ -253,10 +253,11 @@ def _params(fields: dict[str, Any], keys: _Keys) -> dict[str, Any]:
     settings = value.get("model_settings")
     # A JSON null is "the model's default": the same as leaving the key out.
     params = {k: v for k, v in value.items() if k != "model_settings" and v is not None}
-    if isinstance(settings, dict):
-        params.update((k, v) for k, v in settings.items() if v is not None)
-        params[SETTINGS_MARK] = frozenset(k for k, v in settings.items() if v is not None)
-    return params
+    if not isinstance(settings, dict):
+        return params, frozenset()
+    named = {k: v for k, v in settings.items() if v is not None}
+    params.update(named)
+    return params, frozenset(named)
 
 
 def _count(fields: dict[str, Any], keys: tuple[str, ...]) -> int:

@@ -144,9 +144,6 @@ class Period:
     valid_to: dt.datetime | None
     last_confirmed_at: dt.datetime | None
 
-    def covers(self, moment: dt.datetime) -> bool:
-        return self.valid_from <= moment and (self.valid_to is None or moment < self.valid_to)
-
 
 class Answer(NamedTuple):
     """How one point is priced at one moment (a tuple: a usage log makes a
@@ -176,40 +173,27 @@ class Timeline:
         self.periods = tuple(sorted(periods, key=lambda p: p.valid_from))
         self.starts = [p.valid_from for p in self.periods]
 
-    def __len__(self) -> int:
-        return len(self.periods)
-
-    def __bool__(self) -> bool:
-        return bool(self.periods)
-
-    def __getitem__(self, index: int) -> Period:
-        return self.periods[index]
-
     def covering(self, moment: dt.datetime) -> int | None:
         """The index of the period covering `moment`, if any."""
-        index = bisect.bisect_right(self.starts, moment) - 1
-        if index >= 0 and self.periods[index].covers(moment):
-            return index
-        return None
+        index = bisect.bisect_right(self.starts, moment) - 1  # valid_from <= moment
+        if index < 0:
+            return None
+        end = self.periods[index].valid_to
+        return index if end is None or moment < end else None
 
 
 def answer_from(periods: Timeline, moment: dt.datetime, source: str) -> Answer | None:
     """The answer of the period covering `moment`: `exact`, or `boundary` when the
     moment is after the period's last confirmation and a later observation showed
     another price (or the model's removal); None when no period covers it."""
-    starts = periods.starts  # (the tuple and list themselves: this runs per usage record)
-    if not starts:
-        return None
-    index = bisect.bisect_right(starts, moment) - 1
-    if index < 0:
+    index = periods.covering(moment)
+    if index is None:
         return None
     period = periods.periods[index]
-    if period.valid_to is not None and moment >= period.valid_to:
-        return None
     confirmed = period.last_confirmed_at or period.valid_from
     if period.valid_to is None or moment <= confirmed:
         return Answer("exact", source, period.cost, period)
-    following = periods.periods[index + 1] if index + 1 < len(starts) else None
+    following = periods.periods[index + 1] if index + 1 < len(periods.periods) else None
     alternative = (
         following.cost
         if following is not None and following.valid_from == period.valid_to
@@ -221,7 +205,7 @@ def answer_from(periods: Timeline, moment: dt.datetime, source: str) -> Answer |
 def out_of_catalog(listed: Timeline, moment: dt.datetime) -> Answer | None:
     """`before_first_seen` or `removed` when the model was not in the catalog at
     `moment` (whatever parameters are asked for), else None."""
-    if not listed or moment < listed[0].valid_from:
+    if not listed.starts or moment < listed.starts[0]:
         return Answer("before_first_seen")
     if listed.covering(moment) is None:
         return Answer("removed")

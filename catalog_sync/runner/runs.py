@@ -5,24 +5,24 @@ runs the flow, and leaves its outputs through `runner.after`."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
-import httpx
-from sqlalchemy import Engine
-
-from catalog_sync import _runtime
 from catalog_sync.clock import Clock, utcnow
 from catalog_sync.config import Config
-from catalog_sync.core.diff import ChangeSet
-from catalog_sync.flows.dry_run import preview_sync
-from catalog_sync.flows.imports import Snapshot, import_snapshots
-from catalog_sync.flows.rebuild import RebuildResult, rebuild
 from catalog_sync.flows.result import SyncResult
-from catalog_sync.flows.scheduler import cron_trigger, run_forever
 from catalog_sync.flows.sync import run_sync
 from catalog_sync.runner.after import after_run
 from catalog_sync.runner.wiring import Channels, Progress, enrichment, hoox_source, policy_of
 
-ImportProgress = Callable[[Snapshot, str], None]
+if TYPE_CHECKING:  # the other runs' flows are imported when run: a sync pays for none
+    import httpx
+    from sqlalchemy import Engine
+
+    from catalog_sync.core.diff import ChangeSet
+    from catalog_sync.flows.imports import Snapshot
+    from catalog_sync.flows.rebuild import RebuildResult
+
+ImportProgress = Callable[["Snapshot", str], None]
 NO_CHANNELS = Channels()
 
 
@@ -62,6 +62,8 @@ def dry_run(
     config: Config, engine: Engine, api_key: str, *, allow_mass_removal: bool = False
 ) -> ChangeSet:
     """`sync --dry-run`: fetch once, and what it would change; nothing written."""
+    from catalog_sync.flows.dry_run import preview_sync
+
     with hoox_source(config.api, api_key) as source:
         return preview_sync(engine, source.models, policy_of(config, allow_mass_removal))
 
@@ -70,6 +72,9 @@ def schedule(
     config: Config, engine: Engine, api_key: str, *, channels: Channels, run_now: bool
 ) -> None:
     """`sync` on schedule.cron in the foreground until SIGTERM or SIGINT."""
+    from catalog_sync import _runtime
+    from catalog_sync.flows.scheduler import cron_trigger, run_forever
+
     cron_trigger(config.schedule)  # a bad expression is exit 2 before anything starts
     _runtime.start_long_running()
 
@@ -93,6 +98,8 @@ def import_files(
     progress: ImportProgress | None = None,
 ) -> list[tuple[Snapshot, SyncResult | None]]:
     """Saved snapshots applied in time order (or only archived), one run each."""
+    from catalog_sync.flows.imports import import_snapshots
+
     with after_run(config, engine):
         return import_snapshots(
             engine=engine,
@@ -107,5 +114,7 @@ def rebuild_history(
     config: Config, engine: Engine, *, progress: Callable[[int, int], None] | None = None
 ) -> RebuildResult:
     """Every derived table recomputed from the archive, in one transaction."""
+    from catalog_sync.flows.rebuild import rebuild
+
     with after_run(config, engine):
         return rebuild(engine, removal_grace_runs=config.sync.removal_grace_runs, progress=progress)

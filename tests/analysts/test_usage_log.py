@@ -9,7 +9,7 @@ import io
 import json
 from decimal import Decimal
 
-from catalog_sync.analysts.usage_log import SETTINGS_MARK, read_usage
+from catalog_sync.analysts.usage_log import read_usage
 
 AT = dt.datetime(2026, 10, 1, 6, tzinfo=dt.UTC)
 
@@ -38,12 +38,8 @@ def test_hoox_asset_status_objects_in_a_json_array() -> None:
     text = "  [" + json.dumps(status) + ",\n" + json.dumps({**status, "id": "a2"}) + "]"
     records = list(read_usage(io.StringIO(text)))
     assert [r.line for r in records] == [1, 2]
-    assert records[0].params == {
-        "prompt": "a cat",
-        "duration": 8,
-        "generateAudio": False,
-        SETTINGS_MARK: frozenset({"generateAudio"}),  # the keys model_settings named
-    }
+    assert records[0].params == {"prompt": "a cat", "duration": 8, "generateAudio": False}
+    assert records[0].settings == frozenset({"generateAudio"})  # the keys model_settings named
     assert records[0].at == AT and records[0].charged == Decimal("48")
     assert records[1].fields["id"] == "a2"
 

@@ -125,7 +125,11 @@ def test_a_priced_answer_is_the_period_covering_the_moment(costs: list[int], mom
         for i, (cost, start) in enumerate(zip(costs, starts, strict=True))
     ]
     answer = price(T[moment], listed=Timeline(periods), quoted=Timeline(), is_default=True)
-    covering = [p for p in periods if p.covers(T[moment])]
+    covering = [
+        p
+        for p in periods
+        if p.valid_from <= T[moment] and (p.valid_to is None or T[moment] < p.valid_to)
+    ]
     if covering:
         assert answer.priced and answer.cost == covering[0].cost
     else:

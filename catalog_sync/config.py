@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from catalog_sync.alert_rules import AlertRule, check_channels_configured, parse_alert_rules
 from catalog_sync.errors import UsageError
 
 CONFIG_ENV = "CATALOG_SYNC_CONFIG"
@@ -104,6 +105,7 @@ class Config:
     feed: FeedConfig = field(default_factory=FeedConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
     cost: CostConfig = field(default_factory=CostConfig)
+    alerts: tuple[AlertRule, ...] = ()  # [[alerts]]
     source: str = "built-in defaults"
 
 
@@ -163,6 +165,9 @@ def _parse_file(path: Path) -> Config:
         raise UsageError(f"config file {str(path)!r} is not valid TOML: {exc}") from exc
     sections: dict[str, Any] = {}
     for name, value in data.items():
+        if name == "alerts":
+            sections[name] = parse_alert_rules(path, value)
+            continue
         if name not in _SECTIONS:
             raise UsageError(f"{path}: unknown section or key {name!r}")
         if not isinstance(value, dict):
@@ -242,6 +247,7 @@ def _check_values(path: Path, config: Config) -> None:
         if not ok:
             raise UsageError(f"{path}: {key} {why}")
     check_base_url(api.base_url, origin=f"{path}: api.base_url")
+    check_channels_configured(path, config.alerts, config.notify)
 
 
 def check_base_url(url: str, *, origin: str = "api.base_url", secret: bool = False) -> None:

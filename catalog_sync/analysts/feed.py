@@ -38,7 +38,7 @@ escaped by the XML writer, so a model named ``<script>`` is that text. The feed
 has no link at all: it points nowhere outside (Atom's ``self`` link is a SHOULD,
 an entry without an ``alternate`` link carries ``content``, as RFC 4287 requires).
 
-The changes are read by ``analysts.changelog`` (the one reader of the change
+The changes are read by ``storage.changelog`` (the one reader of the change
 log), worded by ``catalog_sync.wording``, and the file is written by
 ``catalog_sync.files.write_atomically``.
 """
@@ -55,11 +55,11 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from catalog_sync import __version__
-from catalog_sync.analysts.changelog import MAX_ENTRIES, Change, read_changes
 from catalog_sync.clock import as_utc
 from catalog_sync.errors import StoreError, UsageError, first_line
 from catalog_sync.files import FileWriteError, write_atomically
 from catalog_sync.shown import one_line
+from catalog_sync.storage.changelog import MAX_ENTRIES, Change, read_changes
 from catalog_sync.storage.identity import database_uuid
 from catalog_sync.storage.migrate import current_revision
 from catalog_sync.wording import cost_delta, cost_move, credits, point_label

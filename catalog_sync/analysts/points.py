@@ -1,5 +1,5 @@
 """What analysts read of the price surface: a model's price points at a moment
-(the re-priced points are the change log's: analysts.changelog)."""
+(the re-priced points are the change log's: storage.changelog)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,6 @@ from sqlalchemy import Connection, func, or_, select
 from catalog_sync.clock import as_utc
 from catalog_sync.errors import UsageError
 from catalog_sync.storage.schema import Model, PricePoint
-from catalog_sync.storage.views import VIEWS_BY_NAME
-
-POINT_CHANGES = VIEWS_BY_NAME["price_point_changes"].table
 
 
 def points_of(

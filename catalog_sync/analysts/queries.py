@@ -12,9 +12,9 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, or_, select, text
 
-from catalog_sync.analysts.changelog import ALL_KINDS, read_changes
 from catalog_sync.errors import UsageError
 from catalog_sync.storage.bulk import chunks
+from catalog_sync.storage.changelog import ALL_KINDS, read_changes
 from catalog_sync.storage.schema import (
     Capability,
     CatalogChange,
@@ -141,7 +141,7 @@ def list_changes(
     kind: str = "all",
 ) -> list[dict[str, Any]]:
     """Logged changes in [since, until), oldest first, read by the change log's
-    one reader (analysts.changelog), as `catalog_changes` words them."""
+    one reader (storage.changelog), as `catalog_changes` words them."""
     changes = read_changes(
         connection, since=since, until=until, limit=None, kinds=KIND_GROUPS[kind]
     )

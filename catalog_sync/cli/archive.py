@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -117,7 +118,9 @@ def _import_with_progress(
 ) -> list[tuple[Snapshot, SyncResult | None]]:
     """The import, a progress bar counting the files on a terminal."""
     from catalog_sync.runner import runs
+    from catalog_sync.runner.wiring import Channels
 
+    channels = Channels.for_alerts(config, os.environ)  # before anything is written
     with progress_bar("importing") as update:
         done = itertools.count(1)
 
@@ -129,6 +132,7 @@ def _import_with_progress(
             config,
             engine,
             snapshots,
+            channels=channels,
             archive_only=guards.archive_only,
             allow_mass_removal=guards.allow_mass_removal,
             progress=progress,

@@ -98,7 +98,14 @@ def digest_sender(
 
 def send_chat(urls: str, digest: dict[str, Any], *, timeout: float) -> None:
     """The digest as Markdown (core.digest.digest_markdown) to every apprise URL
-    in `urls` (comma- or space-separated), all at once; NotifyError if any fails.
+    in `urls`; NotifyError if any fails (see `send_markdown`)."""
+    title, body = digest_markdown(digest)
+    send_markdown(urls, title, body, timeout=timeout)
+
+
+def send_markdown(urls: str, title: str, body: str, *, timeout: float) -> None:
+    """A Markdown message to every apprise URL in `urls` (comma- or
+    space-separated), all at once; NotifyError if any fails.
 
     `timeout` bounds each service's connect and its read (apprise's `cto` and
     `rto`, unless a URL sets its own), and twice that the whole call. No error
@@ -107,7 +114,6 @@ def send_chat(urls: str, digest: dict[str, Any], *, timeout: float) -> None:
     is kept silent."""
     import apprise
 
-    title, body = digest_markdown(digest)
     _quiet_apprise()
     sender = apprise.Apprise()
     complete = sender.add(urls)  # config.apprise_urls checked them: all are understood

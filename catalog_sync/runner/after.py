@@ -4,8 +4,10 @@ After a run (sync, scheduled, import, rebuild), in this order:
 
 1. the digest of a successful sync to the webhook and the chat channels
    (`flows.notify`; its outcome is kept in `sync_runs.notify_error`);
-2. the metrics textfile ([metrics] textfile), whatever the outcome;
-3. the feed ([feed] path), after a success.
+2. the `[[alerts]]` rules over the successful runs' changes (`flows.alerts`;
+   one message per rule to its channels, the outcome in `alerts_fired`);
+3. the metrics textfile ([metrics] textfile), whatever the outcome;
+4. the feed ([feed] path), after a success.
 
 An attempt that found the lock busy writes nothing: the run holding it does
 when it ends. A side output that fails is a line in the log, never the run's
@@ -28,7 +30,7 @@ from catalog_sync.config import Config
 from catalog_sync.errors import LockBusy
 from catalog_sync.flows.notify import notify_run
 from catalog_sync.flows.result import SyncResult
-from catalog_sync.runner.wiring import Sender
+from catalog_sync.runner.wiring import NO_CHANNELS, Channels
 
 log = logging.getLogger("catalog_sync")
 
@@ -46,10 +48,16 @@ class RunOutputs:
 
 @contextlib.contextmanager
 def after_run(
-    config: Config, engine: Engine, *, send: Sender | None = None, clock: Clock = utcnow
+    config: Config,
+    engine: Engine,
+    *,
+    channels: Channels = NO_CHANNELS,
+    digest: bool = True,
+    clock: Clock = utcnow,
 ) -> Iterator[RunOutputs]:
-    """Around one run: the digest of each announced result, then the metrics
-    textfile and (after a success) the feed."""
+    """Around one run: the digest of each announced result (unless not
+    `digest`), the alerts over them all, then the metrics textfile and (after a
+    success) the feed."""
     started_at = clock()
     outputs = RunOutputs()
     try:
@@ -59,6 +67,7 @@ def after_run(
     except BaseException:
         _side_files(config, engine, succeeded=False, started_at=started_at, now=clock())
         raise
+    send = channels.sender(config) if digest else None
     for result in outputs.results:
         if send is None:
             break
@@ -71,6 +80,12 @@ def after_run(
             clock=clock,
             points=result.repriced_points,
         )
+    if config.alerts and outputs.results:
+        from catalog_sync.flows.alerts import fire_alerts
+
+        runs = [result.run_id for result in outputs.results]
+        senders = channels.alert_senders(config)
+        fire_alerts(engine, config.alerts, runs, senders=senders, clock=clock)
     _side_files(config, engine, succeeded=True, started_at=started_at, now=clock())
 
 

@@ -1,5 +1,5 @@
 """What the demo prints: the changes it found, read by the change-log reader
-(`analysts.changelog`) and worded by `catalog_sync.wording`, as rich tables;
+(`storage.changelog`) and worded by `catalog_sync.wording`, as rich tables;
 then where its files are and how to use them. API text is shown as text."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
-from catalog_sync.analysts.changelog import Change, read_changes
 from catalog_sync.analysts.queries import list_changes
 from catalog_sync.shown import as_text
+from catalog_sync.storage.changelog import Change, read_changes
 from catalog_sync.wording import credits, percent, percent_change, point_label
 
 if TYPE_CHECKING:

@@ -12,7 +12,14 @@ from catalog_sync.config import Config
 from catalog_sync.flows.result import SyncResult
 from catalog_sync.flows.sync import run_sync
 from catalog_sync.runner.after import after_run
-from catalog_sync.runner.wiring import Channels, Progress, enrichment, hoox_source, policy_of
+from catalog_sync.runner.wiring import (
+    NO_CHANNELS,
+    Channels,
+    Progress,
+    enrichment,
+    hoox_source,
+    policy_of,
+)
 
 if TYPE_CHECKING:  # the other runs' flows are imported when run: a sync pays for none
     import httpx
@@ -23,7 +30,6 @@ if TYPE_CHECKING:  # the other runs' flows are imported when run: a sync pays fo
     from catalog_sync.flows.rebuild import RebuildResult
 
 ImportProgress = Callable[["Snapshot", str], None]
-NO_CHANNELS = Channels()
 
 
 def sync_once(
@@ -41,7 +47,7 @@ def sync_once(
     """One run with this configuration, and what it leaves outside the database."""
     with (
         hoox_source(config.api, api_key, transport=transport) as source,
-        after_run(config, engine, send=channels.sender(config), clock=clock) as outputs,
+        after_run(config, engine, channels=channels, clock=clock) as outputs,
     ):
         policy = policy_of(config, allow_mass_removal)
         result = run_sync(
@@ -93,21 +99,27 @@ def import_files(
     engine: Engine,
     snapshots: Sequence[Snapshot],
     *,
+    channels: Channels = NO_CHANNELS,
     archive_only: bool = False,
     allow_mass_removal: bool = False,
     progress: ImportProgress | None = None,
 ) -> list[tuple[Snapshot, SyncResult | None]]:
-    """Saved snapshots applied in time order (or only archived), one run each."""
+    """Saved snapshots applied in time order (or only archived), one run each;
+    no digest (an import is history), but the alerts over all its runs."""
     from catalog_sync.flows.imports import import_snapshots
 
-    with after_run(config, engine):
-        return import_snapshots(
+    with after_run(config, engine, channels=channels, digest=False) as outputs:
+        results = import_snapshots(
             engine=engine,
             snapshots=snapshots,
             policy=policy_of(config, allow_mass_removal),
             archive_only=archive_only,
             progress=progress,
         )
+        for _, result in results:
+            if result is not None:
+                outputs.announce(result)
+        return results
 
 
 def rebuild_history(

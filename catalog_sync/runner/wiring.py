@@ -13,9 +13,10 @@ import httpx
 
 from catalog_sync.channels import apprise_urls, webhook_url
 from catalog_sync.config import ApiConfig, Config, DetailsConfig, PricingConfig
+from catalog_sync.core.alerting import message_markdown
 from catalog_sync.core.guards import Policy
 from catalog_sync.flows.enrich import Enrich
-from catalog_sync.flows.notify import digest_sender
+from catalog_sync.flows.notify import digest_sender, post_digest, send_markdown
 from catalog_sync.hoox.retrying import build_client
 from catalog_sync.hoox.source import HooxSource
 
@@ -36,6 +37,14 @@ class Channels:
         does not understand is a usage error, found before any request."""
         return cls(webhook_url(config, environ), apprise_urls(config, environ))
 
+    @classmethod
+    def for_alerts(cls, config: Config, environ: Mapping[str, str]) -> Channels:
+        """The channels of a run that sends no digest (an import): the
+        configured ones when an `[[alerts]]` rule sends to any, else none."""
+        if any(rule.channels for rule in config.alerts):
+            return cls.from_env(config, environ)
+        return cls()
+
     def sender(self, config: Config) -> Sender | None:
         return digest_sender(
             self.webhook,
@@ -43,6 +52,24 @@ class Channels:
             timeout=config.notify.timeout_seconds,
             attempts=config.notify.max_attempts,
         )
+
+    def alert_senders(self, config: Config) -> dict[str, Sender]:
+        """The `[[alerts]]` channels this run has, by name (`alert_rules.CHANNELS`)."""
+        timeout, attempts = config.notify.timeout_seconds, config.notify.max_attempts
+        webhook, chat = self.webhook, self.chat
+        senders: dict[str, Sender] = {}
+        if webhook is not None:
+            senders["webhook"] = lambda message: post_digest(
+                webhook, message, timeout=timeout, attempts=attempts
+            )
+        if chat is not None:
+            senders["apprise"] = lambda message: send_markdown(
+                chat, *message_markdown(message), timeout=timeout
+            )
+        return senders
+
+
+NO_CHANNELS = Channels()
 
 
 def policy_of(config: Config, allow_mass_removal: bool = False) -> Policy:

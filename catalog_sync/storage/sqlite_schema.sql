@@ -453,3 +453,26 @@ JOIN models m ON m.id = p.model_id;
 
 UPDATE alembic_version SET version_num='0012' WHERE alembic_version.version_num = '0011';
 
+-- Running upgrade 0012 -> 0013
+
+CREATE TABLE alerts_fired (
+    id INTEGER NOT NULL, 
+    alert TEXT NOT NULL, 
+    sync_run_id INTEGER NOT NULL, 
+    model TEXT NOT NULL, 
+    change_key TEXT NOT NULL, 
+    detail TEXT NOT NULL, 
+    fired_at DATETIME NOT NULL, 
+    delivered BOOLEAN NOT NULL, 
+    error TEXT, 
+    CONSTRAINT pk_alerts_fired PRIMARY KEY (id), 
+    CONSTRAINT fk_alerts_fired_sync_run_id_sync_runs FOREIGN KEY(sync_run_id) REFERENCES sync_runs (id), 
+    CONSTRAINT uq_alerts_fired_alert_model_change_key UNIQUE (alert, model, change_key)
+);
+
+CREATE INDEX ix_alerts_fired_alert_fired_at ON alerts_fired (alert, fired_at);
+
+CREATE INDEX ix_alerts_fired_sync_run_id ON alerts_fired (sync_run_id);
+
+UPDATE alembic_version SET version_num='0013' WHERE alembic_version.version_num = '0012';
+

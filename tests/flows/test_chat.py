@@ -9,7 +9,6 @@ import re
 import time
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import parse_qs
 
 import pytest
 from hypothesis import given, settings
@@ -18,6 +17,7 @@ from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
 from support.catalogs import catalog, model
 from support.harness import Harness
+from support.receivers import TOKEN, ChatReceiver
 
 from catalog_sync.channels import apprise_urls
 from catalog_sync.config import Config, NotifyConfig
@@ -29,7 +29,6 @@ from catalog_sync.core.digest import (
     markdown_escaped,
 )
 from catalog_sync.errors import UsageError
-from catalog_sync.fakehoox import LoopbackServer, Request, Response
 from catalog_sync.flows.notify import NotifyError, send_chat
 
 # apprise 2.x loads its email plugin, which imports PGPy's imghdr (Python 3.11).
@@ -39,37 +38,6 @@ WJ = WORD_JOINER
 HOSTILE = "<!channel> @here <@U123> **bold** [x](http://evil)"
 # What a chat shows of HOSTILE, escaped as CommonMark: no token, no markup.
 HOSTILE_MD = rf"\<!channel\> @{WJ}here \<@{WJ}U123\> \*\*bold\*\* \[x\](http:{WJ}//evil)"
-TOKEN = "tok-9f8e7d6c5b4a"  # in every receiver's path: it must never be shown or stored
-
-
-class ChatReceiver:
-    """An HTTP endpoint recording each POST (path, content type, body) and
-    answering `status`, after `delay` seconds."""
-
-    def __init__(self) -> None:
-        self.received: list[tuple[str, str, bytes]] = []
-        self.status = 200
-        self.delay = 0.0
-        self.server = LoopbackServer(self.respond)
-
-    def respond(self, request: Request) -> Response:
-        if request.method != "POST":
-            return Response(501)
-        self.received.append((request.path, request.header("Content-Type"), request.body))
-        return Response(self.status, delay=self.delay)
-
-    def url(self, scheme: str = "json", path: str = "chat") -> str:
-        return f"{scheme}://{self.server.host}:{self.server.port}/{path}/{TOKEN}"
-
-    def messages(self) -> list[dict[str, Any]]:
-        """Each message as its service sent it: title and message (json:// and form://)."""
-        out = []
-        for _, kind, body in self.received:
-            if kind.startswith("application/json"):
-                out.append(json.loads(body))
-            else:
-                out.append({k: v[0] for k, v in parse_qs(body.decode()).items()})
-        return out
 
 
 @pytest.fixture

@@ -4,32 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from support.catalogs import catalog, model
 from support.harness import Harness
-
-from catalog_sync.fakehoox import LoopbackServer, Request, Response
-
-
-class Receiver:
-    """A webhook endpoint that records what it was sent and answers `status`."""
-
-    def __init__(self) -> None:
-        self.received: list[dict[str, Any]] = []
-        self.status = 200
-        self.server = LoopbackServer(self.respond)
-
-    def respond(self, request: Request) -> Response:
-        if request.method != "POST":
-            return Response(501)
-        self.received.append(json.loads(request.body))
-        return Response(self.status)
-
-    @property
-    def url(self) -> str:
-        return f"{self.server.url}/hooks/catalog"
+from support.receivers import Receiver
 
 
 @pytest.fixture

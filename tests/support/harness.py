@@ -28,7 +28,7 @@ class Harness:
     api: FakeHooxApi
     db_url: str
     tmp_path: Path
-    settings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)  # sections; alerts: a list
     _written: str = field(default="", repr=False)
 
     @property
@@ -36,7 +36,7 @@ class Harness:
         """config.toml for the current settings: written when they change (a test
         may change `settings` between commands), else left as it is."""
         path = self.tmp_path / "config.toml"
-        sections = {
+        sections: dict[str, Any] = {
             "api": {
                 "base_url": self.api.base_url,
                 "timeout_seconds": 5,
@@ -47,7 +47,10 @@ class Harness:
             "database": {"url": self.db_url},
         }
         for section, values in self.settings.items():
-            sections.setdefault(section, {}).update(values)
+            if isinstance(values, list):  # an array of tables ([[alerts]])
+                sections[section] = values
+            else:
+                sections.setdefault(section, {}).update(values)
         text = _toml(sections)
         if text != self._written:
             path.write_text(text)
@@ -107,10 +110,19 @@ def _rows(connection: sa.Connection, table: str, confirmations: bool) -> list[tu
 CONFIRMED = "last_confirmed_at"
 
 
-def _toml(sections: dict[str, dict[str, Any]]) -> str:
+def _toml(sections: dict[str, Any]) -> str:
     lines = []
-    for section, values in sections.items():
-        lines.append(f"[{section}]")
+    tables = [
+        (f"[{name}]", values) for name, values in sections.items() if isinstance(values, dict)
+    ]
+    arrays = [
+        (f"[[{name}]]", table)
+        for name, values in sections.items()
+        if isinstance(values, list)
+        for table in values
+    ]
+    for header, values in tables + arrays:  # an array of tables after every table
+        lines.append(header)
         for key, value in values.items():
             lines.append(f"{key} = {json.dumps(value)}")
     return "\n".join(lines) + "\n"

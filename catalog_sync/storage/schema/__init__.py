@@ -1,5 +1,5 @@
 """The database tables, as SQLAlchemy 2.x typed models (the analysts' interface),
-one module per writer: `catalog` (storage/apply.py), `details`
+one module per writer: `alerts` (storage/alerts.py), `catalog` (storage/apply.py), `details`
 (storage/details.py), `rates` (storage/rates.py), `runs` (storage/runs.py,
 storage/identity.py) and `payloads` (storage/payloads.py); `types` holds the column types, the base and
 `facts`, the per-table facts kept in each `Table.info`.
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from sqlalchemy import Table
 
+from catalog_sync.storage.schema.alerts import AlertFired
 from catalog_sync.storage.schema.catalog import (
     Capability,
     CatalogChange,
@@ -36,6 +37,7 @@ from catalog_sync.storage.schema.types import (
 
 __all__ = [
     "NAMING_CONVENTION",
+    "AlertFired",
     "Base",
     "Capability",
     "CatalogChange",

@@ -24,9 +24,11 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, and_, select
 
-from catalog_sync.analysts.points import POINT_CHANGES
 from catalog_sync.clock import as_utc
 from catalog_sync.storage.schema import CatalogChange, CostPeriod, Model, PricePoint
+from catalog_sync.storage.views import VIEWS_BY_NAME
+
+POINT_CHANGES = VIEWS_BY_NAME["price_point_changes"].table
 
 MAX_ENTRIES = 500  # the newest changes at most, whatever the window
 KINDS = ("price", "price_point", "added", "removed", "restored")  # what a feed follows
@@ -62,9 +64,11 @@ def read_changes(
     until: dt.datetime | None = None,
     limit: int | None = MAX_ENTRIES,
     kinds: Sequence[str] = KINDS,
+    runs: Sequence[int] | None = None,
 ) -> list[Change]:
     """The `limit` newest changes of `kinds` observed in [since, until), newest
-    first (`since` None: from the beginning; `limit` None: all of them)."""
+    first (`since` None: from the beginning; `limit` None: all of them; `runs`:
+    only those these runs recorded)."""
     found: list[Change] = []
     for kind in kinds:
         query = _points_query() if kind == "price_point" else _changes_query(kind)
@@ -73,6 +77,8 @@ def read_changes(
             query = query.where(moment >= since)
         if until is not None:
             query = query.where(moment < until)
+        if runs is not None:
+            query = query.where(query.selected_columns.sync_run_id.in_(runs))
         for row in connection.execute(query.limit(limit)):
             found.append(_change(kind, row._mapping))
     found.sort(key=lambda c: (c.name, ALL_KINDS.index(c.kind), c.id))

@@ -1,0 +1,134 @@
+"""Alerts after a successful run: the runs' changes (the change log) matched
+against the `[[alerts]]` rules, each new match recorded once in
+`alerts_fired`, and one message per rule sent to the rule's channels. Also
+what `alerts test` shows: the recorded changes the rules would have fired.
+
+A first load is not news: the changes of the database's first successful run
+fire nothing. A change fires a rule once: its identity (`core.alerting.
+change_key`) is the table's unique key with the rule and the model, the same
+however often the history is replayed. Never fails the run it follows: a
+channel that fails is recorded in the rows it was to deliver.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from catalog_sync.alert_rules import AlertRule
+from catalog_sync.clock import Clock
+from catalog_sync.core.alerting import build_message, change_key, detail, matches
+from catalog_sync.errors import first_line
+from catalog_sync.flows.notify import NotifyError
+from catalog_sync.storage import alerts as fired
+from catalog_sync.storage.changelog import Change, read_changes
+
+log = logging.getLogger(__name__)
+
+Send = Callable[[dict[str, Any]], None]  # one channel: raises NotifyError
+
+
+@dataclass(frozen=True)
+class Match:
+    """A recorded change a rule matches, and whether it fired the rule already."""
+
+    rule: AlertRule
+    change: Change
+    fired: bool
+
+
+def find_matches(
+    session: Session,
+    rules: Sequence[AlertRule],
+    *,
+    runs: Sequence[int] | None = None,
+    since: dt.datetime | None = None,
+) -> list[Match]:
+    """The rules' matches among the changes the runs recorded (`runs` None:
+    every run, from `since`), oldest first; the first load's aside."""
+    if not rules:
+        return []
+    first = fired.first_applied_run(session)
+    kinds = sorted({rule.kind for rule in rules})
+    changes = read_changes(session.connection(), since=since, limit=None, kinds=kinds, runs=runs)
+    done = fired.fired_keys(session, [rule.name for rule in rules])
+    found = [
+        Match(rule, change, (rule.name, change.name, change_key(change)) in done)
+        for change in reversed(changes)
+        if change.sync_run_id != first
+        for rule in rules
+        if matches(rule, change)
+    ]
+    order = {rule.name: index for index, rule in enumerate(rules)}
+    found.sort(key=lambda m: (m.change.changed_at, order[m.rule.name], m.change.name, m.change.id))
+    return found
+
+
+def fire_alerts(
+    engine: Engine,
+    rules: Sequence[AlertRule],
+    runs: Sequence[int],
+    *,
+    senders: Mapping[str, Send],
+    clock: Clock,
+) -> int:
+    """Record the runs' new matches and send each rule's message; how many
+    fired. Never raises: what fails is logged (and, for a channel, recorded)."""
+    fired_at = clock()
+    try:
+        with Session(engine) as session, session.begin():
+            found = [m for m in find_matches(session, rules, runs=runs) if not m.fired]
+            count = fired.record_firings(session, [_firing(m) for m in found], fired_at=fired_at)
+    except SQLAlchemyError as exc:
+        log.error("could not record the alerts of runs %s: %s", list(runs), first_line(exc))
+        return 0
+    for rule in rules:
+        if rule.channels and any(m.rule is rule for m in found):
+            _deliver(engine, rule, fired_at, senders)
+    return count
+
+
+def _firing(match: Match) -> fired.Firing:
+    change = match.change
+    return fired.Firing(
+        alert=match.rule.name,
+        sync_run_id=change.sync_run_id,
+        model=change.name,
+        change_key=change_key(change),
+        detail=detail(change),
+    )
+
+
+def _deliver(
+    engine: Engine, rule: AlertRule, fired_at: dt.datetime, senders: Mapping[str, Send]
+) -> None:
+    """One message to each of the rule's channels, and the outcome in its rows."""
+    try:
+        with Session(engine) as session:
+            details = fired.new_firings(session, rule.name, fired_at=fired_at)
+        message = build_message(rule, details)
+        errors = []
+        for channel in rule.channels:
+            send = senders.get(channel)
+            try:
+                if send is None:
+                    raise NotifyError("not set up for this run")
+                send(message)
+            except NotifyError as exc:
+                errors.append(f"{channel}: {exc}")
+        error = "; ".join(errors) or None
+        if error:
+            log.warning("alert %r not delivered: %s", rule.name, error)
+        else:
+            log.info("alert %r sent: %d changes", rule.name, len(details))
+        with Session(engine) as session, session.begin():
+            fired.record_delivery(session, rule.name, fired_at=fired_at, error=error)
+    except SQLAlchemyError as exc:
+        log.error("could not record the delivery of alert %r: %s", rule.name, first_line(exc))

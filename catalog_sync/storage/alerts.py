@@ -1,0 +1,119 @@
+"""Every write and read of `alerts_fired`: a rule's new matches recorded once
+(the table's unique key is the rule, the model and the change's identity), the
+delivery's outcome, and what each rule fired last. Takes a session, never
+makes one."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from catalog_sync.storage.schema import AlertFired, SyncRun
+
+
+@dataclass(frozen=True)
+class Firing:
+    """One match to record: the rule's name, the model, the change's identity."""
+
+    alert: str
+    sync_run_id: int
+    model: str
+    change_key: str
+    detail: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class LastFired:
+    """What a rule fired last, and how often it fired."""
+
+    alert: str
+    fired: int
+    fired_at: dt.datetime
+    model: str
+    delivered: bool
+    error: str | None
+
+
+def first_applied_run(session: Session) -> int | None:
+    """The first successful run: a first load, whose changes are not news."""
+    return session.scalar(select(func.min(SyncRun.id)).where(SyncRun.status == "success"))
+
+
+def fired_keys(session: Session, alerts: Sequence[str]) -> set[tuple[str, str, str]]:
+    """(alert, model, change_key) of every firing recorded for these rules."""
+    query = select(AlertFired.alert, AlertFired.model, AlertFired.change_key).where(
+        AlertFired.alert.in_(alerts)
+    )
+    return {(row.alert, row.model, row.change_key) for row in session.execute(query)}
+
+
+def record_firings(session: Session, firings: Sequence[Firing], *, fired_at: dt.datetime) -> int:
+    """Insert the firings not recorded yet, at `fired_at` and undelivered until
+    `record_delivery`; how many were new. A firing already recorded is left
+    alone: a change fires a rule once."""
+    done = fired_keys(session, sorted({f.alert for f in firings}))
+    new = [f for f in firings if (f.alert, f.model, f.change_key) not in done]
+    if new:
+        session.execute(
+            insert(AlertFired),
+            [
+                {
+                    "alert": f.alert,
+                    "sync_run_id": f.sync_run_id,
+                    "model": f.model,
+                    "change_key": f.change_key,
+                    "detail": f.detail,
+                    "fired_at": fired_at,
+                    "delivered": False,
+                }
+                for f in new
+            ],
+        )
+    return len(new)
+
+
+def new_firings(session: Session, alert: str, *, fired_at: dt.datetime) -> list[dict[str, Any]]:
+    """The details a rule's firings at `fired_at` recorded, in the order written."""
+    query = (
+        select(AlertFired.detail)
+        .where(AlertFired.alert == alert, AlertFired.fired_at == fired_at)
+        .order_by(AlertFired.id)
+    )
+    return list(session.scalars(query))
+
+
+def record_delivery(
+    session: Session, alert: str, *, fired_at: dt.datetime, error: str | None
+) -> None:
+    """The outcome of sending a rule's message (its firings at `fired_at`)."""
+    session.execute(
+        update(AlertFired)
+        .where(AlertFired.alert == alert, AlertFired.fired_at == fired_at)
+        .values(delivered=error is None, error=error)
+    )
+
+
+def last_fired(session: Session) -> dict[str, LastFired]:
+    """Each rule's newest firing (the newest row), with its count of firings."""
+    counts = (
+        select(AlertFired.alert, func.count().label("fired"), func.max(AlertFired.id).label("id"))
+        .group_by(AlertFired.alert)
+        .subquery()
+    )
+    query = select(AlertFired, counts.c.fired).join(counts, counts.c.id == AlertFired.id)
+    return {
+        row.alert: LastFired(
+            alert=row.alert,
+            fired=int(fired),
+            fired_at=row.fired_at,
+            model=row.model,
+            delivered=row.delivered,
+            error=row.error,
+        )
+        for row, fired in session.execute(query).tuples()
+    }

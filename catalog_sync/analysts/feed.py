@@ -10,7 +10,10 @@ One entry per change a person subscribes to:
   ``veo-3.1-flf 8s 1080p: 28.8 -> 36 credits (+25%)``;
 - ``added``, ``removed``, ``restored``: the lifecycle changes of
   ``catalog_changes``, titled ``added flux-2-pro at 2 credits``,
-  ``removed grok-imagine-video-edit``, ``restored grok-imagine-video-edit at 5 credits``.
+  ``removed grok-imagine-video-edit``, ``restored grok-imagine-video-edit at 5 credits``;
+- ``alert``: an ``alerts_fired`` row of a rule that asks for it (``feed = true``),
+  titled ``alert 'video dearer': veo-3.1: 28 -> 32 credits (+14.29%)``, at the
+  time it fired.
 
 Identifiers are tag URIs (RFC 4151) minted under the tagging entity
 ``catalog-sync,2026`` (a fixed authority name and date, so that they never
@@ -20,6 +23,7 @@ change) and made unique per database by its identity, the UUID kept in
     tag:catalog-sync,2026:<database-uuid>/feed                  the feed
     tag:catalog-sync,2026:<database-uuid>/catalog_changes/<id>  price, added, removed, restored
     tag:catalog-sync,2026:<database-uuid>/price_points/<id>     a re-priced point (its new period)
+    tag:catalog-sync,2026:<database-uuid>/alerts_fired/<id>     a rule that fired
 
 A change's entry keeps its id across runs and rewrites of the file, and across
 ``copy`` (which carries the identity over); another database gives other ids.
@@ -48,17 +52,20 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from catalog_sync import __version__
 from catalog_sync.clock import as_utc
 from catalog_sync.errors import StoreError, UsageError, first_line
 from catalog_sync.files import FileWriteError, write_atomically
 from catalog_sync.shown import one_line
+from catalog_sync.storage import alerts as fired
 from catalog_sync.storage.changelog import MAX_ENTRIES, Change, read_changes
 from catalog_sync.storage.identity import database_uuid
 from catalog_sync.storage.migrate import current_revision
@@ -69,11 +76,31 @@ TAG_AUTHORITY = "tag:catalog-sync,2026:"
 FEED_TITLE = "catalog-sync: Hoox catalog changes"
 
 
+@dataclass(frozen=True)
+class FiredAlert:
+    """An `alerts_fired` row as a feed entry: the rule and the change it matched."""
+
+    id: int
+    alert: str
+    fired_at: dt.datetime
+    change: Change
+    kind: str = "alert"
+    table: str = "alerts_fired"
+
+    @property
+    def changed_at(self) -> dt.datetime:  # the entry's time: when the rule fired
+        return self.fired_at
+
+
+Entry = Change | FiredAlert
+
 # --- rendering (pure) --------------------------------------------------------------
 
 
-def entry_title(change: Change) -> str:
+def entry_title(change: Entry) -> str:
     """The line a person reads in the feed reader's list."""
+    if isinstance(change, FiredAlert):
+        return f"alert {one_line(repr(change.alert))}: {entry_title(change.change)}"
     name = one_line(change.name)
     if change.kind == "price":
         return f"{name}: {_costs(change)}"
@@ -89,8 +116,12 @@ def _costs(change: Change) -> str:
     return one_line(cost_move(change.old_cost, change.new_cost))
 
 
-def entry_summary(change: Change) -> str:
+def entry_summary(change: Entry) -> str:
     """Plain text: which model, what changed, the run and the observation time."""
+    if isinstance(change, FiredAlert):
+        fired_at = change.fired_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+        rule = one_line(repr(change.alert))
+        return f"The alert {rule} fired at {fired_at}: {entry_summary(change.change)}"
     about = [f"provider {change.provider}" if change.provider is not None else None]
     about.append(f"type {change.type}" if change.type is not None else None)
     if change.label is not None and change.label != change.name:
@@ -126,7 +157,7 @@ def _at(cost: Any, words: str) -> str:
     return "." if cost is None else f" {words} {credits(cost)} credits."
 
 
-def entry_id(database_id: str, change: Change) -> str:
+def entry_id(database_id: str, change: Entry) -> str:
     """`tag:catalog-sync,2026:<database-uuid>/<table>/<id>`."""
     return f"{_tag(database_id)}/{change.table}/{change.id}"
 
@@ -139,7 +170,7 @@ def _tag(database_id: str) -> str:
     return f"{TAG_AUTHORITY}{uuid.UUID(database_id)}"  # its canonical form, whatever is stored
 
 
-def build_feed(changes: Sequence[Change], *, database_id: str, now: dt.datetime) -> bytes:
+def build_feed(changes: Sequence[Entry], *, database_id: str, now: dt.datetime) -> bytes:
     """The Atom 1.0 document (UTF-8) of `changes`, in their order (newest first)."""
     from feedgen.feed import FeedGenerator
 
@@ -147,7 +178,8 @@ def build_feed(changes: Sequence[Change], *, database_id: str, now: dt.datetime)
     feed.id(feed_id(database_id))
     feed.title(FEED_TITLE)
     feed.subtitle(
-        "Price changes, re-priced price points, added, removed and restored models, newest first."
+        "Price changes, re-priced price points, added, removed and restored models"
+        " (and the alerts that ask for it), newest first."
     )
     feed.author({"name": "catalog-sync"})
     feed.generator("catalog-sync", version=__version__)  # no uri: the feed links nowhere
@@ -176,22 +208,58 @@ def write_feed(
     now: dt.datetime,
     since: dt.datetime | None = None,
     limit: int = MAX_ENTRIES,
+    alerts: Sequence[str] = (),
 ) -> int:
     """Write the feed of the changes since `since` (default: the last DEFAULT_DAYS
-    days) to `path`, atomically; the number of entries."""
+    days), and of the firings of the rules named in `alerts`, to `path`,
+    atomically; the number of entries."""
     start = since if since is not None else now - dt.timedelta(days=DEFAULT_DAYS)
     if current_revision(engine) is None:
         raise StoreError("the database has no catalog yet; run `catalog-sync sync` first")
     try:
         database_id = database_uuid(engine, now=now)
         with engine.connect() as connection:
-            changes = read_changes(connection, since=start, limit=limit)
+            entries: list[Entry] = [*read_changes(connection, since=start, limit=limit)]
+            entries += _fired_alerts(connection, alerts, since=start, limit=limit)
+        entries.sort(key=lambda entry: entry.changed_at, reverse=True)  # stable: ties kept
+        entries = entries[:limit]
     except SQLAlchemyError as exc:
         raise StoreError(f"database error: {first_line(exc)}") from exc
     try:
         write_atomically(
-            path, build_feed(changes, database_id=database_id, now=now), skip_unchanged=True
+            path, build_feed(entries, database_id=database_id, now=now), skip_unchanged=True
         )
     except FileWriteError as exc:
         raise UsageError(f"cannot write the feed {exc.path}: {exc.reason}") from exc
-    return len(changes)
+    return len(entries)
+
+
+def _fired_alerts(
+    connection: Any, alerts: Sequence[str], *, since: dt.datetime, limit: int
+) -> list[FiredAlert]:
+    """The firings of these rules from `since`, newest first, as entries."""
+    if not alerts:
+        return []
+    with Session(bind=connection) as session:
+        rows = fired.firings_since(session, alerts, since=since, limit=limit)
+    return [
+        FiredAlert(id, alert, fired_at, _change_of(detail)) for id, alert, fired_at, detail in rows
+    ]
+
+
+def _change_of(detail: dict[str, Any]) -> Change:
+    """The change an `alerts_fired.detail` tells (core.alerting.detail)."""
+    return Change(
+        kind=detail["kind"],
+        table="alerts_fired",
+        id=0,
+        changed_at=dt.datetime.fromisoformat(detail["changed_at"]),
+        sync_run_id=int(detail["sync_run_id"]),
+        name=detail["model"],
+        label=detail.get("label"),
+        provider=detail.get("provider"),
+        type=detail.get("type"),
+        old_cost=detail.get("old_cost"),
+        new_cost=detail.get("new_cost"),
+        params=detail.get("params"),
+    )

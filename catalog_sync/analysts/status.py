@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, inspect, select
 
+from catalog_sync.alert_rules import AlertRule
+from catalog_sync.analysts.alerts import failing_rules
 from catalog_sync.storage.schema import CostPeriod, Model, ModelDetails, PricePoint, SyncRun
 
 _RUN_FIELDS = (
@@ -39,6 +42,9 @@ class Status:
     details: int | None = None
     details_failing: tuple[tuple[str, str], ...] = ()
     open_price_points: int | None = None
+    # [[alerts]] rules whose last delivery failed: (rule, error, fired_at). Told,
+    # not unhealthy (the runs succeeded; the rows in alerts_fired say what failed).
+    alerts_failing: tuple[tuple[str, str, dt.datetime], ...] = ()
 
     @property
     def healthy(self) -> bool:
@@ -64,11 +70,22 @@ class Status:
                 "failing": [{"model": n, "error": e} for n, e in self.details_failing],
                 "open_price_points": self.open_price_points,
             },
+            "alerts_failing": [
+                {"alert": name, "error": error, "fired_at": at.isoformat()}
+                for name, error, at in self.alerts_failing
+            ],
         }
 
 
-def read_status(engine: Engine, *, now: dt.datetime, max_age: dt.timedelta | None) -> Status:
-    """Read the last runs and current counts; judge health (never writes)."""
+def read_status(
+    engine: Engine,
+    *,
+    now: dt.datetime,
+    max_age: dt.timedelta | None,
+    rules: Sequence[AlertRule] = (),
+) -> Status:
+    """Read the last runs and current counts; judge health (never writes);
+    `rules`: the configured alerts, told when their last delivery failed."""
     with engine.connect() as connection:
         if not inspect(connection).has_table("sync_runs"):
             return Status(None, None, 0, 0, ("no run recorded yet (empty database)",))
@@ -86,6 +103,7 @@ def read_status(engine: Engine, *, now: dt.datetime, max_age: dt.timedelta | Non
             select(func.count()).select_from(CostPeriod).where(CostPeriod.valid_to.is_(None))
         )
         details = _details_state(connection)
+        alerts_failing = tuple(failing_rules(connection, rules))
     last_run = last._asdict() if last else None
     last_success = success._asdict() if success else None
     problems: list[str] = []
@@ -104,7 +122,18 @@ def read_status(engine: Engine, *, now: dt.datetime, max_age: dt.timedelta | Non
                 f"the last success ({last_success['id']}) is {_human(age)} old, "
                 f"more than --max-age {_human(max_age)}"
             )
-    return Status(last_run, last_success, active or 0, open_periods or 0, tuple(problems), *details)
+    count, failing, points = details
+    return Status(
+        last_run,
+        last_success,
+        active or 0,
+        open_periods or 0,
+        tuple(problems),
+        details=count,
+        details_failing=failing,
+        open_price_points=points,
+        alerts_failing=alerts_failing,
+    )
 
 
 def _details_state(
@@ -159,6 +188,8 @@ def render_text(status: Status) -> str:
                 + (f", {more} more" if more > 0 else "")
                 + "; retried next run; the errors: --format json or model_details.error)"
             )
+    for name, error, at in status.alerts_failing:
+        lines.append(f"alert failing: {name!r} at {at:%Y-%m-%d %H:%M:%S} UTC: {error}")
     lines.append("health:        " + ("ok" if status.healthy else "; ".join(status.problems)))
     return "\n".join(lines)
 

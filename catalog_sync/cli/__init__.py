@@ -5,7 +5,8 @@ mapping; `options` and `progress` what commands share. The commands live
 beside them, one module per audience, and register themselves on the group
 when imported here: `syncing` (sync, schedule, status), `demo`, `reading`
 (models, history, changes, prices, points, report, feed), `archive` (import,
-rebuild, payloads), `database` (db, copy) and `datasette` (datasette, serve).
+rebuild, payloads), `database` (db, copy), `datasette` (datasette, serve),
+`costs` (cost, rates) and `alerts` (alerts test, alerts list).
 No command module imports this package.
 """
 
@@ -13,10 +14,21 @@ from __future__ import annotations
 
 import sys
 
-from catalog_sync.cli import archive, costs, database, datasette, demo, reading, syncing
+from catalog_sync.cli import alerts, archive, costs, database, datasette, demo, reading, syncing
 from catalog_sync.cli.group import cli
 
-__all__ = ["archive", "cli", "costs", "database", "datasette", "demo", "main", "reading", "syncing"]
+__all__ = [
+    "alerts",
+    "archive",
+    "cli",
+    "costs",
+    "database",
+    "datasette",
+    "demo",
+    "main",
+    "reading",
+    "syncing",
+]
 
 
 def main() -> None:

@@ -261,7 +261,8 @@ def feed(app: AppContext, out_path: Path, since: str | None) -> None:
     """Write an Atom feed of the changes, newest first.
 
     One entry per base-cost change, re-priced price point, added, removed and
-    restored model, 500 at most; each entry's id stays the same across runs.
+    restored model, and per firing of an [[alerts]] rule with feed = true, 500
+    at most; each entry's id stays the same across runs.
     Needs a writable database (the first call stores its identity).
     """
     from catalog_sync.analysts.feed import write_feed
@@ -270,6 +271,8 @@ def feed(app: AppContext, out_path: Path, since: str | None) -> None:
 
     now = utcnow()
     start = parse_moment(since, now=now, option="--since") if since else None
-    with opened(app.config().database.url) as engine:
-        count = write_feed(engine, out_path, now=now, since=start)
+    config = app.config()
+    alerts = [rule.name for rule in config.alerts if rule.feed]
+    with opened(config.database.url) as engine:
+        count = write_feed(engine, out_path, now=now, since=start, alerts=alerts)
     click.echo(f"wrote {count} {'entry' if count == 1 else 'entries'} to {out_path}")

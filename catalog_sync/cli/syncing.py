@@ -94,7 +94,8 @@ def schedule(app: AppContext, run_now: bool) -> None:
 def status(app: AppContext, max_age: str | None, output_format: str) -> None:
     """Last run, last success and its counts, active models, open price periods;
     with details on, the open price points and the models whose details or
-    quotes failed last time (retried next run; told, not unhealthy).
+    quotes failed last time (retried next run; told, not unhealthy), and the
+    [[alerts]] rules whose last delivery failed (told, not unhealthy).
 
     Exit 1 when the last run failed or was refused, when nothing succeeded yet,
     or when the last success is older than --max-age; 0 otherwise. Made for
@@ -108,7 +109,8 @@ def status(app: AppContext, max_age: str | None, output_format: str) -> None:
 
     limit = parse_duration(max_age, option="--max-age") if max_age else None
     with opened(app.config().database.url) as engine:
-        result = read_status(engine, now=utcnow(), max_age=limit)
+        rules = app.config().alerts
+        result = read_status(engine, now=utcnow(), max_age=limit, rules=rules)
         exposition = b""
         if output_format == "prometheus":
             from catalog_sync.analysts.metrics import render_metrics

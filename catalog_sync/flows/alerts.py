@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine
@@ -24,51 +23,14 @@ from sqlalchemy.orm import Session
 
 from catalog_sync.alert_rules import AlertRule
 from catalog_sync.clock import Clock
-from catalog_sync.core.alerting import build_message, change_key, detail, matches
+from catalog_sync.core.alerting import build_message, change_key, detail
 from catalog_sync.errors import first_line
 from catalog_sync.flows.notify import NotifyError
 from catalog_sync.storage import alerts as fired
-from catalog_sync.storage.changelog import Change, read_changes
 
 log = logging.getLogger(__name__)
 
 Send = Callable[[dict[str, Any]], None]  # one channel: raises NotifyError
-
-
-@dataclass(frozen=True)
-class Match:
-    """A recorded change a rule matches, and whether it fired the rule already."""
-
-    rule: AlertRule
-    change: Change
-    fired: bool
-
-
-def find_matches(
-    session: Session,
-    rules: Sequence[AlertRule],
-    *,
-    runs: Sequence[int] | None = None,
-    since: dt.datetime | None = None,
-) -> list[Match]:
-    """The rules' matches among the changes the runs recorded (`runs` None:
-    every run, from `since`), oldest first; the first load's aside."""
-    if not rules:
-        return []
-    first = fired.first_applied_run(session)
-    kinds = sorted({rule.kind for rule in rules})
-    changes = read_changes(session.connection(), since=since, limit=None, kinds=kinds, runs=runs)
-    done = fired.fired_keys(session, [rule.name for rule in rules])
-    found = [
-        Match(rule, change, (rule.name, change.name, change_key(change)) in done)
-        for change in reversed(changes)
-        if change.sync_run_id != first
-        for rule in rules
-        if matches(rule, change)
-    ]
-    order = {rule.name: index for index, rule in enumerate(rules)}
-    found.sort(key=lambda m: (m.change.changed_at, order[m.rule.name], m.change.name, m.change.id))
-    return found
 
 
 def fire_alerts(
@@ -84,7 +46,7 @@ def fire_alerts(
     fired_at = clock()
     try:
         with Session(engine) as session, session.begin():
-            found = [m for m in find_matches(session, rules, runs=runs) if not m.fired]
+            found = [m for m in fired.find_matches(session, rules, runs=runs) if not m.fired]
             count = fired.record_firings(session, [_firing(m) for m in found], fired_at=fired_at)
     except SQLAlchemyError as exc:
         log.error("could not record the alerts of runs %s: %s", list(runs), first_line(exc))
@@ -95,7 +57,7 @@ def fire_alerts(
     return count
 
 
-def _firing(match: Match) -> fired.Firing:
+def _firing(match: fired.Match) -> fired.Firing:
     change = match.change
     return fired.Firing(
         alert=match.rule.name,

@@ -106,7 +106,8 @@ def _side_files(
         from catalog_sync.analysts.feed import write_feed
 
         feed = Path(config.feed.path)
-        _logged("feed", lambda: write_feed(engine, feed, now=now))
+        alerts = [rule.name for rule in config.alerts if rule.feed]
+        _logged("feed", lambda: write_feed(engine, feed, now=now, alerts=alerts))
 
 
 def _logged(what: str, write: Callable[[], object]) -> None:

@@ -1,7 +1,7 @@
-"""Every write and read of `alerts_fired`: a rule's new matches recorded once
-(the table's unique key is the rule, the model and the change's identity), the
-delivery's outcome, and what each rule fired last. Takes a session, never
-makes one."""
+"""Every write and read of `alerts_fired`, and the rules' matches in the
+change log: a rule's new matches recorded once (the table's unique key is the
+rule, the model and the change's identity), the delivery's outcome, and what
+each rule fired last. Takes a session, never makes one."""
 
 from __future__ import annotations
 
@@ -13,6 +13,9 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
+from catalog_sync.alert_rules import AlertRule
+from catalog_sync.core.alerting import change_key, matches
+from catalog_sync.storage.changelog import Change, read_changes
 from catalog_sync.storage.schema import AlertFired, SyncRun
 
 
@@ -37,6 +40,19 @@ class LastFired:
     model: str
     delivered: bool
     error: str | None
+
+
+def firings_since(
+    session: Session, alerts: Sequence[str], *, since: dt.datetime, limit: int
+) -> list[tuple[int, str, dt.datetime, dict[str, Any]]]:
+    """(id, alert, fired_at, detail) of these rules' newest firings from `since`."""
+    query = (
+        select(AlertFired.id, AlertFired.alert, AlertFired.fired_at, AlertFired.detail)
+        .where(AlertFired.alert.in_(alerts), AlertFired.fired_at >= since)
+        .order_by(AlertFired.fired_at.desc(), AlertFired.id.desc())
+        .limit(limit)
+    )
+    return [(row.id, row.alert, row.fired_at, row.detail) for row in session.execute(query)]
 
 
 def first_applied_run(session: Session) -> int | None:
@@ -117,3 +133,39 @@ def last_fired(session: Session) -> dict[str, LastFired]:
         )
         for row, fired in session.execute(query).tuples()
     }
+
+
+@dataclass(frozen=True)
+class Match:
+    """A recorded change a rule matches, and whether it fired the rule already."""
+
+    rule: AlertRule
+    change: Change
+    fired: bool
+
+
+def find_matches(
+    session: Session,
+    rules: Sequence[AlertRule],
+    *,
+    runs: Sequence[int] | None = None,
+    since: dt.datetime | None = None,
+) -> list[Match]:
+    """The rules' matches among the changes the runs recorded (`runs` None:
+    every run, from `since`), oldest first; the first load's aside."""
+    if not rules:
+        return []
+    first = first_applied_run(session)
+    kinds = sorted({rule.kind for rule in rules})
+    changes = read_changes(session.connection(), since=since, limit=None, kinds=kinds, runs=runs)
+    done = fired_keys(session, [rule.name for rule in rules])
+    found = [
+        Match(rule, change, (rule.name, change.name, change_key(change)) in done)
+        for change in reversed(changes)
+        if change.sync_run_id != first
+        for rule in rules
+        if matches(rule, change)
+    ]
+    order = {rule.name: index for index, rule in enumerate(rules)}
+    found.sort(key=lambda m: (m.change.changed_at, order[m.rule.name], m.change.name, m.change.id))
+    return found

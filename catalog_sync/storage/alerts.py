@@ -7,16 +7,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from catalog_sync.alert_rules import AlertRule
+from catalog_sync.clock import as_utc
 from catalog_sync.core.alerting import change_key, matches
 from catalog_sync.storage.changelog import Change, read_changes
-from catalog_sync.storage.schema import AlertFired, SyncRun
+from catalog_sync.storage.schema import AlertFired, CatalogChange, Model, SyncRun
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,7 @@ def last_fired(session: Session) -> dict[str, LastFired]:
             delivered=row.delivered,
             error=row.error,
         )
-        for row, fired in session.execute(query).tuples()
+        for row, fired in session.execute(query)
     }
 
 
@@ -158,6 +159,7 @@ def find_matches(
     first = first_applied_run(session)
     kinds = sorted({rule.kind for rule in rules})
     changes = read_changes(session.connection(), since=since, limit=None, kinds=kinds, runs=runs)
+    changes = _as_they_were(session, changes)
     done = fired_keys(session, [rule.name for rule in rules])
     found = [
         Match(rule, change, (rule.name, change.name, change_key(change)) in done)
@@ -169,3 +171,39 @@ def find_matches(
     order = {rule.name: index for index, rule in enumerate(rules)}
     found.sort(key=lambda m: (m.change.changed_at, order[m.rule.name], m.change.name, m.change.id))
     return found
+
+
+def _as_they_were(session: Session, changes: list[Change]) -> list[Change]:
+    """Each change with its model's type and provider as they were right after
+    it (a later update rolled back through the change log), so that a rule
+    matches a change the same way whenever it is asked."""
+    if not changes:
+        return changes
+    later = session.execute(
+        select(Model.name, CatalogChange.field, CatalogChange.changed_at, CatalogChange.old_value)
+        .join(Model, Model.id == CatalogChange.model_id)
+        .where(
+            CatalogChange.kind == "updated",
+            CatalogChange.field.in_(("type", "provider")),
+            CatalogChange.changed_at > min(c.changed_at for c in changes),
+        )
+        .order_by(CatalogChange.changed_at, CatalogChange.id)
+    ).all()
+    if not later:
+        return changes
+    updates: dict[tuple[str, str], list[tuple[dt.datetime, Any]]] = {}
+    for name, field, at, old in later:
+        updates.setdefault((name, field), []).append((as_utc(at), old))
+    return [_rolled_back(change, updates) for change in changes]
+
+
+def _rolled_back(
+    change: Change, updates: dict[tuple[str, str], list[tuple[dt.datetime, Any]]]
+) -> Change:
+    values = {}
+    for field in ("type", "provider"):
+        for at, old in updates.get((change.name, field), ()):
+            if at > change.changed_at:  # the first update after it: its old value
+                values[field] = old
+                break
+    return replace(change, **values) if values else change

@@ -139,3 +139,17 @@ def test_postgres_url_without_the_driver_is_exit_2(tmp_path: Path) -> None:
         "error: no database driver for postgresql+psycopg://u@127.0.0.1/x"
     )
     assert "pip install 'catalog-sync[postgres]'" in result.stderr
+
+
+def test_the_alert_rules_of_docs_alerts_md_load(tmp_path: Path) -> None:
+    """Every TOML example of docs/alerts.md is a valid configuration."""
+    import re
+
+    docs = Path(__file__).resolve().parents[2] / "docs" / "alerts.md"
+    blocks = re.findall(r"```toml\n(.*?)```", docs.read_text(encoding="utf-8"), re.S)
+    assert len(blocks) == 4
+    for index, block in enumerate(blocks):
+        if "[notify]" not in block:
+            block = '[notify]\nwebhook_url_env = "W"\napprise_urls_env = "A"\n' + block
+        config = load_config(write(tmp_path / f"alerts-{index}.toml", block), {})
+        assert len(config.alerts) == 1

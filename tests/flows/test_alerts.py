@@ -339,3 +339,25 @@ def test_hostile_names_are_data_in_every_message_and_table(
     assert "\u202e" not in titles[0]
     assert parsed.entries[0].id.split("/")[-2] == "alerts_fired"
     assert len([t for t in titles if t.startswith("alert")]) == 1
+
+
+def test_a_failed_or_refused_run_fires_nothing(alerting: Harness, receiver: Receiver) -> None:
+    alerting.settings["alerts"] = rules(
+        {"name": "gone", "when": "removed"}, {"name": "moves", "when": "price_change"}
+    )
+    feed = alerting.tmp_path / "feed.xml"
+    alerting.settings["feed"] = {"path": str(feed)}  # no rule asks for the feed
+    alerting.serve(DAY1)
+    alerting.sync()
+    alerting.serve(catalog(model("kling-2", 200, provider="kling")))  # 3 of 4 removed
+    alerting.sync(expect=3)
+    alerting.api.fail_next(500, times=3)  # every attempt of the run (max_retries = 2)
+    alerting.sync(expect=1)
+    assert fired(alerting) == [] and alerts_for(receiver) == []
+    alerting.serve(DAY2)
+    alerting.sync()
+    assert [m for _, _, m, _, _ in fired(alerting)] == ["old", "kling-2", "veo-3"]
+    import feedparser
+
+    terms = {e.tags[0].term for e in feedparser.parse(feed.read_bytes()).entries}
+    assert "alert" not in terms and "price" in terms

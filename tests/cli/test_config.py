@@ -148,8 +148,8 @@ def test_the_alert_rules_of_docs_alerts_md_load(tmp_path: Path) -> None:
     docs = Path(__file__).resolve().parents[2] / "docs" / "alerts.md"
     blocks = re.findall(r"```toml\n(.*?)```", docs.read_text(encoding="utf-8"), re.S)
     assert len(blocks) == 4
+    notify = '[notify]\nwebhook_url_env = "W"\napprise_urls_env = "A"\n'
     for index, block in enumerate(blocks):
-        if "[notify]" not in block:
-            block = '[notify]\nwebhook_url_env = "W"\napprise_urls_env = "A"\n' + block
-        config = load_config(write(tmp_path / f"alerts-{index}.toml", block), {})
+        text = block if "[notify]" in block else notify + block
+        config = load_config(write(tmp_path / f"alerts-{index}.toml", text), {})
         assert len(config.alerts) == 1

@@ -249,6 +249,20 @@ ORDER BY pct_change IS NULL DESC, ABS(pct_change) DESC, name, what;
 MOVERS_COLUMNS = ["what", "name", "first_cost", "last_cost", "delta", "pct_change", "changed"]
 
 
+MOVERS_DAYS = 30  # the window's default start: this many days before its end
+
+
+def movers_window(
+    since: dt.datetime | None, until: dt.datetime | None, *, now: dt.datetime
+) -> tuple[dt.datetime, dt.datetime]:
+    """The movers' window: [since, until), by default the last MOVERS_DAYS days."""
+    end = until or now
+    start = since or end - dt.timedelta(days=MOVERS_DAYS)
+    if start >= end:
+        raise UsageError("the movers' window must start (since) before it ends (until)")
+    return start, end
+
+
 def price_movers(
     connection: Connection, *, since: dt.datetime, until: dt.datetime
 ) -> list[dict[str, Any]]:

@@ -1,4 +1,5 @@
-"""Commands that put the database in the tools people use: datasette, serve."""
+"""Commands that put the database in the tools people use: datasette, serve,
+and mcp (for AI assistants)."""
 
 from __future__ import annotations
 
@@ -74,3 +75,24 @@ def serve(app: AppContext, host: str, port: int) -> None:
             f"{visible(str(path))} does not exist; run `catalog-sync sync` (or `demo`) first"
         )
     serve(path, host=host, port=port, announce=lambda line: click.echo(visible(line), err=True))
+
+
+@cli.command()
+@click.pass_obj
+def mcp(app: AppContext) -> None:
+    """A Model Context Protocol server over stdio, for AI assistants (extra [mcp]).
+
+    Its tools answer what the CLI answers, with the same semantics and JSON
+    keys: list_models, model_history, changes, movers, prices_at, cost,
+    cheapest and reprice_usage. The database is opened read-only. Add it to
+    an MCP client's configuration as the command `catalog-sync mcp` (with
+    --config or CATALOG_SYNC_DATABASE_URL); docs/assistants.md shows how.
+    """
+    import importlib.util
+
+    if importlib.util.find_spec("mcp") is None:
+        raise UsageError("`mcp` needs the [mcp] extra: pip install 'catalog-sync[mcp]'")
+    from catalog_sync.assistants.server import serve_stdio
+
+    config = app.config()
+    serve_stdio(config.database.url, default_currency=config.cost.currency)

@@ -143,7 +143,12 @@ def changes(
 ) -> None:
     """What changed in the catalog, oldest first; or, with --movers, which prices
     moved most between --since and --until (default: the last 30 days)."""
-    from catalog_sync.analysts.queries import MOVERS_COLUMNS, list_changes, price_movers
+    from catalog_sync.analysts.queries import (
+        MOVERS_COLUMNS,
+        list_changes,
+        movers_window,
+        price_movers,
+    )
     from catalog_sync.analysts.render import emit
     from catalog_sync.errors import UsageError
     from catalog_sync.timeparse import parse_moment
@@ -154,11 +159,8 @@ def changes(
     if movers:
         if kind != "all":
             raise UsageError("--movers covers every price (base costs and points); drop --kind")
-        window_start = start or parse_moment("30d", now=now, option="--since")
-        window_end = end or now
-        if window_start >= window_end:
-            raise UsageError("--movers: --since must be before --until")
-        rows = read_database(app, lambda c: price_movers(c, since=window_start, until=window_end))
+        window = movers_window(start, end, now=now)
+        rows = read_database(app, lambda c: price_movers(c, since=window[0], until=window[1]))
         if output_format == "table":  # a point labelled for people; CSV/JSON keep its params
             from catalog_sync.wording import point_label
 

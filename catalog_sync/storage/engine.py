@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import sqlite3
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -46,17 +48,17 @@ def masked(url: str | URL) -> str:
         return "<unparseable database URL>"
 
 
-def make_engine(url: str) -> Engine:
-    """Build the engine for `url`; a usage error when its driver is missing."""
+def make_engine(url: str, *, read_only: bool = False) -> Engine:
+    """Build the engine for `url`; a usage error when its driver is missing.
+    `read_only` (PostgreSQL): every transaction read-only."""
     parsed = parse_url(url)
     try:
         if parsed.get_backend_name() == "sqlite":
             return _sqlite_engine(parsed)
-        return create_engine(
-            parsed,
-            pool_pre_ping=True,
-            connect_args={"application_name": f"catalog-sync pid {os.getpid()}"},
-        )
+        connect_args = {"application_name": f"catalog-sync pid {os.getpid()}"}
+        if read_only:
+            connect_args["options"] = "-c default_transaction_read_only=on"
+        return create_engine(parsed, pool_pre_ping=True, connect_args=connect_args)
     except (NoSuchModuleError, ModuleNotFoundError) as exc:
         hint = ""
         if parsed.get_backend_name() == "postgresql":
@@ -82,6 +84,26 @@ def _sqlite_engine(url: URL) -> Engine:
         connection.exec_driver_sql("BEGIN")
 
     return engine
+
+
+def make_readonly_engine(url: str) -> Engine:
+    """An engine that cannot write: on SQLite the file opened through a
+    read-only URI (`mode=ro`, and `query_only`), which must exist; on PostgreSQL
+    every transaction read-only (`default_transaction_read_only`)."""
+    parsed = parse_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return make_engine(url, read_only=True)
+    path = Path(str(parsed.database or ""))
+    if not parsed.database or parsed.database == ":memory:" or not path.is_file():
+        raise UsageError(f"no SQLite database at {str(path)!r}; run `catalog-sync sync` first")
+    uri = f"file:{urllib.parse.quote(str(path.resolve()))}?mode=ro"
+
+    def connect() -> sqlite3.Connection:
+        connection = sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False)
+        connection.execute("PRAGMA query_only=ON")
+        return connection
+
+    return create_engine("sqlite://", creator=connect)
 
 
 def sqlite_path(engine: Engine) -> Path | None:

@@ -121,7 +121,7 @@ def test_movers_with_a_kind_or_an_empty_window_is_a_usage_error(harness: Harness
     assert "--kind" in result.stderr
     result = harness.cli("changes", "--movers", "--since", "2026-11-30", "--until", "2026-11-01")
     assert result.exit_code == 2
-    assert "--since must be before --until" in result.stderr
+    assert "must start (since) before it ends (until)" in result.stderr
 
 
 def test_hostile_names_show_safely_in_the_movers_table(harness: Harness) -> None:

@@ -108,6 +108,10 @@ def show_files(console: Console, made: DemoFiles) -> None:
         f"{made.datasette}/; browse the database with them:\n"
         f"  pip install 'catalog-sync[serve]'   # Datasette 0.65\n"
         f"  CATALOG_SYNC_DATABASE_URL=sqlite:///{db} catalog-sync serve",
+        "Ask an AI assistant about it: add this MCP server (stdio, read-only) to its "
+        "client (docs/assistants.md):\n"
+        "  pip install 'catalog-sync[mcp]'\n"
+        f"  CATALOG_SYNC_DATABASE_URL=sqlite:///{db.resolve()} catalog-sync mcp",
         f"The database is {db}; query it with SQL, e.g.\n"
         f'  sqlite3 {db} "SELECT m.name, c.base_cost, c.valid_from, c.valid_to '
         'FROM cost_history c JOIN models m ON m.id = c.model_id ORDER BY m.name, c.valid_from"',

@@ -78,3 +78,7 @@ def check_demo(tmp_path: Path, out: str) -> None:
     assert "catalog-demo-datasette/" in out
     assert "CATALOG_SYNC_DATABASE_URL=sqlite:///catalog-demo.db catalog-sync serve" in out
     assert "pip install 'catalog-sync[serve]'" in out
+    # The line that starts the MCP server for an assistant (an absolute path:
+    # a client starts it from its own directory).
+    database = tmp_path / "catalog-demo.db"
+    assert f"CATALOG_SYNC_DATABASE_URL=sqlite:///{database} catalog-sync mcp" in out

@@ -1,0 +1,25 @@
+"""The MCP server's engine cannot write, on either backend."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from catalog_sync.storage.engine import make_readonly_engine
+
+
+def test_the_read_only_engine_refuses_every_write(db_url: str) -> None:
+    engine = make_readonly_engine(db_url)
+    try:
+        with engine.connect() as connection:
+            assert connection.execute(sa.text("SELECT count(*) FROM models")).scalar() == 0
+        for statement in (
+            "INSERT INTO database_identity (id, uuid, created_at) VALUES (1, 'x', '2026-01-01')",
+            "CREATE TABLE scratch (x INTEGER)",
+        ):
+            with pytest.raises(sa.exc.DBAPIError), engine.begin() as connection:
+                connection.execute(sa.text(statement))
+    finally:
+        engine.dispose()
+    with sa.create_engine(db_url).connect() as connection:
+        assert connection.execute(sa.text("SELECT count(*) FROM database_identity")).scalar() == 0

@@ -21,5 +21,10 @@ def test_the_read_only_engine_refuses_every_write(db_url: str) -> None:
                 connection.execute(sa.text(statement))
     finally:
         engine.dispose()
-    with sa.create_engine(db_url).connect() as connection:
-        assert connection.execute(sa.text("SELECT count(*) FROM database_identity")).scalar() == 0
+    writer = sa.create_engine(db_url)
+    try:
+        with writer.connect() as connection:
+            count = connection.execute(sa.text("SELECT count(*) FROM database_identity"))
+            assert count.scalar() == 0
+    finally:
+        writer.dispose()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from support.catalogs import catalog, model
@@ -49,11 +50,33 @@ def test_failure_while_applying_rolls_everything_back(harness: Harness) -> None:
     ]
 
 
+def keys_and_indexes(engine: sa.Engine) -> dict[str, Any]:
+    """Every table's primary key, foreign keys, unique constraints and indexes,
+    as the database itself reports them."""
+    inspector = sa.inspect(engine)
+    return {
+        table: (
+            inspector.get_pk_constraint(table),
+            sorted(
+                (fk["name"], fk["options"].get("ondelete"))
+                for fk in inspector.get_foreign_keys(table)
+            ),
+            sorted(uq["name"] for uq in inspector.get_unique_constraints(table)),
+            sorted((ix["name"], ix["unique"]) for ix in inspector.get_indexes(table)),
+        )
+        for table in inspector.get_table_names()
+    }
+
+
 def test_a_failed_bulk_first_load_leaves_nothing_and_the_usual_settings(harness: Harness) -> None:
     """A first load big enough for the bulk path (a rollback journal and no per-row
-    foreign key checks on SQLite) is just as atomic, and leaves WAL mode behind."""
+    foreign key checks on SQLite; its keys dropped and built again after the rows
+    on PostgreSQL) is just as atomic: a failure halfway leaves no row, every key
+    and index back, and WAL mode behind."""
     harness.cli("db", "upgrade")
     engine = harness.engine()
+    keys = keys_and_indexes(engine)
+    assert keys["capabilities"][1] == [("fk_capabilities_model_id_models", "CASCADE")]
     with engine.begin() as connection:
         for statement in PG_TRIGGER if engine.dialect.name == "postgresql" else [SQLITE_TRIGGER]:
             connection.execute(sa.text(statement))
@@ -64,6 +87,7 @@ def test_a_failed_bulk_first_load_leaves_nothing_and_the_usual_settings(harness:
     assert harness.snapshot() == {table: [] for table in ALL_DERIVED}
     assert harness.rows("SELECT status FROM sync_runs") == [("failed",)]
     assert harness.rows("SELECT count(*) FROM payloads") == [(1,)]
+    assert keys_and_indexes(engine) == keys
     if engine.dialect.name == "sqlite":
         assert harness.rows("PRAGMA journal_mode") == [("wal",)]
         assert engine.url.database is not None
@@ -75,6 +99,7 @@ def test_a_failed_bulk_first_load_leaves_nothing_and_the_usual_settings(harness:
     assert harness.rows("SELECT count(*), count(removed_at) FROM models") == [(BULK_LOAD_MODELS, 0)]
     engine = harness.engine()
     try:
+        assert keys_and_indexes(engine) == keys
         check_invariants(engine)
     finally:
         engine.dispose()

@@ -11,6 +11,7 @@ import json
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from types import MappingProxyType
 from typing import Any, NamedTuple, NoReturn
 
 from catalog_sync.core.payload_messages import (
@@ -51,13 +52,13 @@ class CatalogItem(NamedTuple):
     has_audio: bool | None
     capabilities: Mapping[str, Any]
     tags: tuple[str, ...]
-    raw: Mapping[str, Any]
+    extra: Mapping[str, Any]  # the item's other fields (not in KNOWN_FIELDS), as received
     raw_json: str  # the item's JSON text as received: stored as `models.raw`, and hashed
     content_hash: str
 
     def fields(self) -> dict[str, Any]:
         """Top-level fields compared for `updated` changes (capabilities split per key)."""
-        out: dict[str, Any] = {k: v for k, v in self.raw.items() if k not in KNOWN_FIELDS}
+        out: dict[str, Any] = dict(self.extra)
         out.update(
             label=self.label,
             type=self.type,
@@ -80,7 +81,15 @@ class Catalog:
 
 
 def parse_catalog(body: bytes | str) -> Catalog:
-    """Parse a List Models response body; raise PayloadError naming what is wrong."""
+    """Parse a List Models response body; raise PayloadError naming what is wrong.
+
+    A well-formed body is read as a stream (`_streamed`); anything unusual (an
+    error to name, text to repair, filters at the root) is read whole, where
+    every rule words its error."""
+    if not may_hold_unstorable(body):
+        streamed = _streamed(body)
+        if streamed is not None:
+            return streamed
     constants_before = NonFinite.created
     try:
         scanned = scan_document(body)
@@ -104,6 +113,42 @@ def parse_catalog(body: bytes | str) -> Catalog:
             raise PayloadError("response body is nested too deeply to be a catalog") from exc
     catalog = catalog_from_document(document, item_texts)
     return replace(catalog, repaired=tuple(repairs)) if repairs else catalog
+
+
+class _Unusual(Exception):
+    """The streamed read meets what the whole read words or handles."""
+
+
+def _streamed(body: bytes | str) -> Catalog | None:
+    """The catalog of a well-formed body, each item validated as it is read and
+    its parsed object let go (only the normalised items are kept); None for
+    anything else, which the whole read then handles."""
+    items: list[CatalogItem] = []
+    names: set[str] = set()
+    constants = NonFinite.created
+
+    def add(value: Any, text: str) -> None:
+        if NonFinite.created != constants:
+            raise _Unusual
+        item = normalize_item(value, index=len(items), raw_json=text)
+        if item.name in names:
+            raise _Unusual
+        names.add(item.name)
+        items.append(item)
+
+    try:
+        scanned = scan_document(body, on_item=add)
+    except (_Unusual, PayloadError, RecursionError):
+        return None
+    if scanned is None or scanned[1] is None or NonFinite.created != constants:
+        return None
+    root = scanned[0]
+    count = root.get("count", len(items))
+    if any(root.get(key) is not None for key in HOISTED_FIELDS) or not (
+        is_number(count) and count == len(items)
+    ):
+        return None
+    return Catalog(items=tuple(items))
 
 
 def _repair_document(document: Any, item_texts: list[str | None] | None) -> tuple[Any, list[str]]:
@@ -168,6 +213,7 @@ def catalog_from_document(document: Any, item_texts: Sequence[str | None] | None
 
 
 _MISSING = object()
+_NO_EXTRA: Mapping[str, Any] = MappingProxyType({})
 _KNOWN = frozenset(KNOWN_FIELDS)
 _OPTIONAL_TEXT = ("label", "type", "provider")
 # The types each optional field may have (None: absent or null).
@@ -218,6 +264,7 @@ def normalize_item(
         tags = []
     if raw_json is None:
         raw_json = _COMPACT_TEXT.encode(raw)
+    others = raw.keys() - _KNOWN
     return CatalogItem(
         name,
         label,
@@ -227,7 +274,7 @@ def normalize_item(
         has_audio,
         capabilities,
         tuple(tags),
-        raw,
+        {k: raw[k] for k in raw if k in others} if others else _NO_EXTRA,
         raw_json,
         hashlib.sha256(raw_json.encode("utf-8", "surrogatepass")).hexdigest(),
     )

@@ -37,22 +37,31 @@ _SCAN: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder(parse_constant=N
 _SKIP = cast(Callable[[str, int], re.Match[str]], re.compile(r"[ \t\n\r]*").match)
 
 
-def scan_document(body: bytes | str) -> tuple[dict[str, Any], list[str] | None] | None:
+OnItem = Callable[[Any, str], None]
+
+
+def scan_document(
+    body: bytes | str, on_item: OnItem | None = None
+) -> tuple[dict[str, Any], list[str] | None] | None:
     """`json.loads(body)` for a root object, with the exact text of each element of
     its `models` list: that text is what a model's `raw` keeps and its hash covers,
     so no item is serialised again. None for any other input (the caller then
-    lets json.loads decide, and word the error)."""
+    lets json.loads decide, and word the error).
+
+    With `on_item`, each element of the list goes to `on_item(value, text)` as
+    it is read, and is not kept: the document's `models` is then an empty list
+    (a stream: the whole list never exists as objects at once)."""
     try:
         if isinstance(body, str):
             text = body
         else:
             text = body.decode(json.detect_encoding(body), "surrogatepass")
-        return _scan_root(text)
+        return _scan_root(text, on_item)
     except (ValueError, UnicodeDecodeError, StopIteration, IndexError):
         return None
 
 
-def _scan_root(text: str) -> tuple[dict[str, Any], list[str] | None] | None:
+def _scan_root(text: str, on_item: OnItem | None) -> tuple[dict[str, Any], list[str] | None] | None:
     scan, skip = _SCAN, _SKIP
     at = skip(text, 0).end()
     if text[at] != "{":
@@ -72,7 +81,7 @@ def _scan_root(text: str) -> tuple[dict[str, Any], list[str] | None] | None:
                 return None  # a repeated key: json.loads keeps the last one
             at = skip(text, at + 1).end()
             if key == "models" and text[at] == "[":
-                document[key], item_texts, at = _scan_list(text, at)
+                document[key], item_texts, at = _scan_list(text, at, on_item)
             else:
                 document[key], at = scan(text, at)
             at = skip(text, at).end()
@@ -87,8 +96,9 @@ def _scan_root(text: str) -> tuple[dict[str, Any], list[str] | None] | None:
     return document, item_texts
 
 
-def _scan_list(text: str, at: int) -> tuple[list[Any], list[str], int]:
-    """The list starting at text[at] == '[', each element's text, and the end."""
+def _scan_list(text: str, at: int, on_item: OnItem | None) -> tuple[list[Any], list[str], int]:
+    """The list starting at text[at] == '[', each element's text, and the end
+    (with `on_item`: each element handed over as it is read, none kept)."""
     scan, skip = _SCAN, _SKIP
     values: list[Any] = []
     texts: list[str] = []
@@ -97,8 +107,11 @@ def _scan_list(text: str, at: int) -> tuple[list[Any], list[str], int]:
         return values, texts, at + 1
     while True:
         value, end = scan(text, at)
-        values.append(value)
-        texts.append(text[at:end])
+        if on_item is None:
+            values.append(value)
+            texts.append(text[at:end])
+        else:
+            on_item(value, text[at:end])
         at = skip(text, end).end()
         if text[at] == "]":
             return values, texts, at + 1

@@ -27,7 +27,7 @@ def test_parse_keeps_unknown_fields_and_applies_hoisted_filters() -> None:
     )
     (item,) = parsed.items
     assert (item.type, item.provider, item.base_cost) == ("video", "kling", 7.5)
-    assert item.raw["max_resolution"] == "4k"
+    assert item.extra["max_resolution"] == "4k"
     assert item.tags == ()
     assert dict(item.capabilities) == {}
 

@@ -11,6 +11,7 @@ import json
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from sys import intern
 from types import MappingProxyType
 from typing import Any, NamedTuple, NoReturn
 
@@ -258,22 +259,21 @@ def normalize_item(
         or (tags and not all(type(tag) is str for tag in tags))
     ):
         _reject_optional_fields(index, name, get)
-    if capabilities is None:
-        capabilities = {}
-    if tags is None:
-        tags = []
     if raw_json is None:
         raw_json = _COMPACT_TEXT.encode(raw)
     others = raw.keys() - _KNOWN
+    # The words every model repeats (type, provider, tags, capability keys) are
+    # interned: one string each for the whole catalog, not one per model (the
+    # reader makes a new one per item; at 100k models they are 60 MB).
     return CatalogItem(
         name,
         label,
-        kind,
-        provider,
+        kind if kind is None else intern(kind),
+        provider if provider is None else intern(provider),
         float(cost),
         has_audio,
-        capabilities,
-        tuple(tags),
+        dict(zip(map(intern, capabilities), capabilities.values())) if capabilities else {},
+        tuple(map(intern, tags)) if tags else (),
         {k: raw[k] for k in raw if k in others} if others else _NO_EXTRA,
         raw_json,
         hashlib.sha256(raw_json.encode("utf-8", "surrogatepass")).hexdigest(),

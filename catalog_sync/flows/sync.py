@@ -120,6 +120,7 @@ def receive(
     if unchanged is not None:
         return unchanged
     catalog = _archive_and_parse(engine, run_id, sha, body, clock)
+    del body  # archived and parsed: the items are all a run needs from here on
     if archive_only:
         return _archived(engine, run_id, sha, catalog, moment=moment, clock=clock)
     run_details = None

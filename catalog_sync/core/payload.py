@@ -23,7 +23,7 @@ from catalog_sync.core.payload_messages import (
     where,
 )
 from catalog_sync.core.scan import NonFinite, scan_document
-from catalog_sync.core.storable import KeysCollide, may_hold_unstorable, repaired
+from catalog_sync.core.storable import KeysCollide, may_hold_unstorable, repair_document
 from catalog_sync.errors import PayloadError
 
 # Item fields with a meaning of their own; everything else is kept as-is in raw.
@@ -107,7 +107,7 @@ def parse_catalog(body: bytes | str) -> Catalog:
     repairs: list[str] = []
     if may_hold_unstorable(body):
         try:
-            document, repairs = _repair_document(document, item_texts)
+            document, repairs = repair_document(document, item_texts)
         except KeysCollide as exc:
             raise PayloadError(f"response: {exc}") from exc
         except RecursionError as exc:
@@ -150,31 +150,6 @@ def _streamed(body: bytes | str) -> Catalog | None:
     ):
         return None
     return Catalog(items=tuple(items))
-
-
-def _repair_document(document: Any, item_texts: list[str | None] | None) -> tuple[Any, list[str]]:
-    """The document with every NUL and lone surrogate replaced (storable.repaired),
-    and where; a repaired item's text as received is dropped (it is serialised
-    again from the repaired values, so that what is stored and hashed is those)."""
-    if not isinstance(document, dict):
-        return document, []
-    notes: list[str] = []
-    models = document.get("models")
-    if isinstance(models, list):
-        models = list(models)
-        for index, item in enumerate(models):
-            new, paths = repaired(item)
-            if not paths:
-                continue
-            models[index] = new
-            if item_texts is not None:
-                item_texts[index] = None
-            name = new.get("name") if isinstance(new, dict) else None
-            label = where(index, name if isinstance(name, str) else None)
-            notes.extend(f"{label}: field '{path}'" if path else label for path in paths)
-    rest, paths = repaired({k: v for k, v in document.items() if k != "models"})
-    notes.extend(f"response field '{path}'" for path in paths)
-    return {**rest, "models": models}, notes
 
 
 def catalog_from_document(document: Any, item_texts: Sequence[str | None] | None = None) -> Catalog:
@@ -272,7 +247,9 @@ def normalize_item(
         provider if provider is None else intern(provider),
         float(cost),
         has_audio,
-        dict(zip(map(intern, capabilities), capabilities.values())) if capabilities else {},
+        dict(zip(map(intern, capabilities), capabilities.values(), strict=True))
+        if capabilities
+        else {},
         tuple(map(intern, tags)) if tags else (),
         {k: raw[k] for k in raw if k in others} if others else _NO_EXTRA,
         raw_json,

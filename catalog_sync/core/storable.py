@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from catalog_sync.core.payload_messages import where
+
 REPLACEMENT = "\ufffd"
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 # In UTF-8 JSON text both can only be escapes (a raw NUL is not valid JSON), but
@@ -72,3 +74,28 @@ def repaired(value: Any, path: str = "") -> tuple[Any, list[str]]:
             changed.extend(inner)
         return (items, changed) if changed else (value, [])
     return value, []
+
+
+def repair_document(document: Any, item_texts: list[str | None] | None) -> tuple[Any, list[str]]:
+    """The document with every NUL and lone surrogate replaced (storable.repaired),
+    and where; a repaired item's text as received is dropped (it is serialised
+    again from the repaired values, so that what is stored and hashed is those)."""
+    if not isinstance(document, dict):
+        return document, []
+    notes: list[str] = []
+    models = document.get("models")
+    if isinstance(models, list):
+        models = list(models)
+        for index, item in enumerate(models):
+            new, paths = repaired(item)
+            if not paths:
+                continue
+            models[index] = new
+            if item_texts is not None:
+                item_texts[index] = None
+            name = new.get("name") if isinstance(new, dict) else None
+            label = where(index, name if isinstance(name, str) else None)
+            notes.extend(f"{label}: field '{path}'" if path else label for path in paths)
+    rest, paths = repaired({k: v for k, v in document.items() if k != "models"})
+    notes.extend(f"response field '{path}'" for path in paths)
+    return {**rest, "models": models}, notes

@@ -15,7 +15,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -26,16 +26,18 @@ from catalog_sync.core.guards import Policy, check_mass_removal
 from catalog_sync.core.payload import Catalog, CatalogItem, parse_catalog
 from catalog_sync.errors import RunFailed
 from catalog_sync.flows import recording
-from catalog_sync.flows.enrich import Enrich, gather
 from catalog_sync.flows.repairs import warn_repaired
 from catalog_sync.flows.result import SyncResult
 from catalog_sync.logs import run_context
 from catalog_sync.storage import migrate, runs, state
 from catalog_sync.storage import payloads as archive
 from catalog_sync.storage.apply import apply_changes, confirm_open_periods
-from catalog_sync.storage.details import RunDetails, apply_run_details
 from catalog_sync.storage.firstload import write_target
 from catalog_sync.storage.lock import HeldLock, run_lock
+
+if TYPE_CHECKING:  # details and pricing are imported when enabled: a plain sync pays for neither
+    from catalog_sync.flows.enrich import Enrich
+    from catalog_sync.storage.details import RunDetails
 
 log = logging.getLogger(__name__)
 
@@ -217,6 +219,8 @@ def _gather(
         )
         session.rollback()
     check_mass_removal(planned, active, policy)
+    from catalog_sync.flows.enrich import gather
+
     return gather(
         engine, enrich, names=[i.name for i in catalog.items], changes=planned, now=moment
     )
@@ -264,6 +268,8 @@ def _apply(
         extra: dict[str, int] = {}
         repriced = None
         if run_details is not None:
+            from catalog_sync.storage.details import apply_run_details
+
             repriced = apply_run_details(
                 session, run_details, observed_at=observed_at, run_id=run_id
             )

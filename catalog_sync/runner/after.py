@@ -28,7 +28,6 @@ from sqlalchemy import Engine
 from catalog_sync.clock import Clock, utcnow
 from catalog_sync.config import Config
 from catalog_sync.errors import LockBusy
-from catalog_sync.flows.notify import notify_run
 from catalog_sync.flows.result import SyncResult
 from catalog_sync.runner.wiring import NO_CHANNELS, Channels
 
@@ -71,6 +70,8 @@ def after_run(
     for result in outputs.results:
         if send is None:
             break
+        from catalog_sync.flows.notify import notify_run
+
         notify_run(
             engine,
             result.changes,

@@ -7,18 +7,18 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from catalog_sync.channels import apprise_urls, webhook_url
 from catalog_sync.config import ApiConfig, Config, DetailsConfig, PricingConfig
-from catalog_sync.core.alerting import message_markdown
 from catalog_sync.core.guards import Policy
-from catalog_sync.flows.enrich import Enrich
-from catalog_sync.flows.notify import digest_sender, post_digest, send_markdown
 from catalog_sync.hoox.retrying import build_client
 from catalog_sync.hoox.source import HooxSource
+
+if TYPE_CHECKING:  # imported when used: a plain sync pays for no notifier and no details
+    from catalog_sync.flows.enrich import Enrich
 
 Progress = Callable[[str, int, int], None]
 Sender = Callable[[dict[str, Any]], None]
@@ -46,6 +46,10 @@ class Channels:
         return cls()
 
     def sender(self, config: Config) -> Sender | None:
+        if self.webhook is None and self.chat is None:
+            return None
+        from catalog_sync.flows.notify import digest_sender
+
         return digest_sender(
             self.webhook,
             self.chat,
@@ -55,6 +59,9 @@ class Channels:
 
     def alert_senders(self, config: Config) -> dict[str, Sender]:
         """The `[[alerts]]` channels this run has, by name (`alert_rules.CHANNELS`)."""
+        from catalog_sync.core.alerting import message_markdown
+        from catalog_sync.flows.notify import post_digest, send_markdown
+
         timeout, attempts = config.notify.timeout_seconds, config.notify.max_attempts
         webhook, chat = self.webhook, self.chat
         senders: dict[str, Sender] = {}
@@ -98,4 +105,6 @@ def enrichment(
     """Details and price points for the run, when [details] is enabled."""
     if not details.enabled:
         return None
+    from catalog_sync.flows.enrich import Enrich
+
     return Enrich(source, details, pricing, progress=progress)

@@ -7,9 +7,8 @@ batched write per kind of change, never a query per model.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from contextlib import nullcontext
-from itertools import chain
 from operator import attrgetter, itemgetter
 from typing import Any
 
@@ -18,9 +17,8 @@ from sqlalchemy.orm import Session
 
 from catalog_sync.core.diff import ChangeSet
 from catalog_sync.core.payload import KNOWN_FIELDS, CatalogItem
-from catalog_sync.core.values import model_capability_rows
 from catalog_sync.errors import StoreError
-from catalog_sync.storage import bulk
+from catalog_sync.storage import bulk, capabilities
 from catalog_sync.storage.bulk import chunks
 from catalog_sync.storage.details import close_points
 from catalog_sync.storage.firstload import indexes_deferred
@@ -47,11 +45,19 @@ def apply_changes(
     `bulk_first_load` (decided by storage.firstload) builds the plain indexes
     after the inserts instead of row by row."""
     deferred = indexes_deferred(session) if bulk_first_load else nullcontext()
+    from_raw = bulk_first_load and session.connection().dialect.name == "sqlite"
     with deferred:
-        _apply(session, changes, observed_at=observed_at, run_id=run_id)
+        _apply(session, changes, observed_at=observed_at, run_id=run_id, from_raw=from_raw)
 
 
-def _apply(session: Session, changes: ChangeSet, *, observed_at: dt.datetime, run_id: int) -> None:
+def _apply(
+    session: Session,
+    changes: ChangeSet,
+    *,
+    observed_at: dt.datetime,
+    run_id: int,
+    from_raw: bool = False,
+) -> None:
     # Rows go in key order: new models get their ids in name order (the unique
     # index on name grows at its end), and every per-model row follows model ids
     # (the WITHOUT ROWID tables grow at their end too), as the floor sorts too.
@@ -64,7 +70,10 @@ def _apply(session: Session, changes: ChangeSet, *, observed_at: dt.datetime, ru
     added = [(ids[item.name], item) for item in new_models]
     new_capabilities = [m for m in changes.rewritten if m[0] in changes.capabilities_changed]
     _replace_capabilities(
-        session, sorted(changes.capabilities_changed), _by_id(added + new_capabilities)
+        session,
+        sorted(changes.capabilities_changed),
+        _by_id(added + new_capabilities),
+        from_raw=from_raw,
     )
     new_tags = [m for m in changes.rewritten if m[0] in changes.tags_changed]
     _replace_tags(session, sorted(changes.tags_changed), _by_id(added + new_tags))
@@ -158,17 +167,18 @@ def _count_missing(session: Session, counted: Sequence[int], cleared: Sequence[i
 
 
 def _replace_capabilities(
-    session: Session, stale_ids: Sequence[int], current: Iterable[tuple[int, CatalogItem]]
+    session: Session,
+    stale_ids: Sequence[int],
+    current: Sequence[tuple[int, CatalogItem]],
+    *,
+    from_raw: bool = False,
 ) -> None:
+    """`from_raw`: a bulk first load into SQLite, written by SQLite from models.raw."""
     _delete_models_rows(session, Capability, stale_ids)
-    bulk.insert_rows(
-        session,
-        Capability,
-        ("model_id", "name", "position", "value"),
-        chain.from_iterable(
-            model_capability_rows(model_id, item.capabilities) for model_id, item in current
-        ),
-    )
+    if from_raw:
+        capabilities.insert_from_raw(session, current)
+    else:
+        capabilities.insert_from_items(session, current)
 
 
 def _replace_tags(

@@ -1,0 +1,87 @@
+"""A bulk first load into SQLite writes `capabilities` with SQLite's own JSON
+functions from `models.raw`; the rows must be exactly those the items give
+(`core.values.model_capability_rows`), whatever the values: here every kind
+of JSON value a capability can hold, and a key repeated in one object."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+import sqlalchemy as sa
+from support.catalogs import model
+
+from catalog_sync.core.payload import parse_catalog
+from catalog_sync.core.values import model_capability_rows
+from catalog_sync.flows.sync import run_sync
+from catalog_sync.storage.engine import make_engine
+from catalog_sync.storage.firstload import BULK_LOAD_MODELS
+
+ODD_CAPABILITIES = [
+    {"n": 5, "neg": -3, "zero": 0, "big": 2**70, "t": True, "f": False, "nothing": None},
+    {"half": 8.5, "whole": 6.0, "tiny": 1e-7, "huge": 1e20, "third": 0.30000000000000004},
+    {"s": "9:16", "accent": "caf\u00e9", "quote": 'a"b', "slash": "a\\b", "emoji": "\U0001f600"},
+    {"list": [1, "a", True, None, 2.5], "empty": [], "nested": [[1, 2], {"k": "v"}]},
+    {"object": {"b": 1, "a": [1, 2]}, "list_of_objects": [{"x": 1.0}]},
+    {},
+]
+
+
+def expected_rows(body: bytes) -> list[tuple[object, ...]]:
+    items = sorted(parse_catalog(body).items, key=lambda item: item.name)
+    return sorted(
+        (*row[1:], item.name)
+        for item in items
+        for row in model_capability_rows(0, item.capabilities)
+    )
+
+
+def stored_rows(engine: sa.Engine) -> list[tuple[object, ...]]:
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sa.text(
+                "SELECT c.name, c.position, c.value, m.name FROM capabilities c"
+                " JOIN models m ON m.id = c.model_id"
+            )
+        )
+        return sorted(tuple(row) for row in rows)
+
+
+def load(db_url: str, body: bytes) -> list[tuple[object, ...]]:
+    engine = make_engine(db_url)
+    try:
+        run_sync(engine=engine, fetch=lambda: body)
+        return stored_rows(engine)
+    finally:
+        engine.dispose()
+
+
+def test_every_kind_of_value_gives_the_rows_the_items_give(
+    db_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    models = [
+        model(f"m{i:05d}", 1, capabilities=ODD_CAPABILITIES[i % len(ODD_CAPABILITIES)])
+        for i in range(BULK_LOAD_MODELS)
+    ]
+    body = json.dumps({"models": models, "count": len(models)}, ensure_ascii=False).encode()
+    with caplog.at_level(logging.DEBUG, logger="catalog_sync.storage.capabilities"):
+        assert load(db_url, body) == expected_rows(body)
+    if db_url.startswith("sqlite"):  # written by SQLite, but the models a float or more holds
+        odd = sum(1 for i in range(BULK_LOAD_MODELS) if i % len(ODD_CAPABILITIES) in (0, 1, 3, 4))
+        assert f"capabilities: from models.raw, {odd} models from their items" in caplog.text
+
+
+def test_a_key_repeated_in_one_object_keeps_the_last_as_json_does(db_url: str) -> None:
+    items = [json.dumps(model(f"m{i:05d}", 1)) for i in range(BULK_LOAD_MODELS)]
+    items[7] = (
+        '{"name": "m00007", "base_cost": 1, "capabilities":'
+        ' {"d": [1, 2, 3], "x": "first", "d": [4], "x": "last"}}'
+    )
+    body = ('{"models": [' + ", ".join(items) + "]}").encode()
+    rows = load(db_url, body)
+    assert rows == expected_rows(body)
+    assert [r for r in rows if r[3] == "m00007"] == [
+        ("d", 0, "4", "m00007"),
+        ("x", 0, "last", "m00007"),
+    ]

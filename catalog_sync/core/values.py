@@ -33,7 +33,18 @@ def same_value(old: Any, new: Any) -> bool:
     """Equal in meaning: lists in any order, 8 == 8.0, but never true == 1."""
     if type(old) is type(new) and type(old) in _SCALARS:
         return bool(old == new)  # the common case, without serialising
+    if type(old) is list and type(new) is list and _same_scalars(old, new):
+        return True  # a list of scalars as it was (true is not 1): no serialising
     return canonical_json(old) == canonical_json(new)
+
+
+def _same_scalars(old: list[Any], new: list[Any]) -> bool:
+    """The same scalars in the same order, each of the same type."""
+    return (
+        len(old) == len(new)
+        and all(type(a) is type(b) and type(a) in _SCALARS for a, b in zip(old, new, strict=True))
+        and old == new
+    )
 
 
 def capability_rows(capabilities: Mapping[str, Any]) -> list[tuple[str, int, str | None]]:

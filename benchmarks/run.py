@@ -21,6 +21,7 @@ them at the end. dlt (peer_dlt.py) is measured when --dlt-python (default
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -168,6 +169,7 @@ class Bench:
         self.sample(n, "pg_floor_first").add(wall, rss)
         wall, rss, _ = measure([self.python, script, str(d2), "--db", floor, "--resync"])
         self.sample(n, "pg_floor_resync").add(wall, rss)
+        self.pg.drop_all()  # and its checkpoint: no background work left for the next case
 
     def run_size(self, n: int) -> None:
         d1, d2 = self.catalogs(n)
@@ -369,6 +371,9 @@ class PgScratch:
         with psycopg.connect(self.url, autocommit=True) as connection:
             for database in self.made:
                 connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+            with contextlib.suppress(psycopg.Error):  # needs pg_checkpoint (or a superuser)
+                connection.execute("CHECKPOINT")
+        self.made.clear()
 
 
 def find_dlt(python: str, bench_dir: Path) -> str | None:

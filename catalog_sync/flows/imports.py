@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
 import itertools
 import logging
 from collections.abc import Callable, Sequence
@@ -26,7 +27,6 @@ from catalog_sync.flows.sync import receive
 from catalog_sync.logs import run_context
 from catalog_sync.storage import migrate, runs, state
 from catalog_sync.storage.lock import run_lock
-from catalog_sync.storage.payloads import sha256_of
 from catalog_sync.timeparse import moment_in_name
 
 log = logging.getLogger(__name__)
@@ -34,11 +34,17 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Snapshot:
-    """A saved catalog body and the moment it was observed."""
+    """A saved catalog file, the moment it was observed and its body's SHA-256.
+    The body is read when needed, one file at a time: an import of many large
+    files never holds them all."""
 
     path: Path
-    body: bytes
     observed_at: dt.datetime
+    sha256: str
+
+    @property
+    def body(self) -> bytes:
+        return self.path.read_bytes()
 
 
 def read_snapshots(paths: Sequence[Path], *, observed_at: dt.datetime | None) -> list[Snapshot]:
@@ -52,7 +58,9 @@ def read_snapshots(paths: Sequence[Path], *, observed_at: dt.datetime | None) ->
                 f"{path}: no timestamp in the file name; give it with --observed-at "
                 "or rename the file (e.g. catalog-2026-11-01T06-00-00Z.json)"
             )
-        snapshots.append(Snapshot(path=path, body=path.read_bytes(), observed_at=moment))
+        with path.open("rb") as file:
+            sha = hashlib.file_digest(file, "sha256").hexdigest()
+        snapshots.append(Snapshot(path=path, observed_at=moment, sha256=sha))
     return snapshots
 
 
@@ -132,7 +140,7 @@ def _not_yet_imported(engine: Engine, snapshots: Sequence[Snapshot]) -> list[Sna
     pending: list[Snapshot] = []
     seen: set[tuple[str, dt.datetime]] = set()
     for snapshot in snapshots:
-        key = (sha256_of(snapshot.body), snapshot.observed_at)
+        key = (snapshot.sha256, snapshot.observed_at)
         if key not in done and key not in seen:
             pending.append(snapshot)
         seen.add(key)

@@ -12,13 +12,13 @@ from contextlib import nullcontext
 from operator import attrgetter, itemgetter
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from catalog_sync.core.diff import ChangeSet
+from catalog_sync.core.diff import Change, ChangeSet
 from catalog_sync.core.payload import KNOWN_FIELDS, CatalogItem
 from catalog_sync.errors import StoreError
-from catalog_sync.storage import bulk, capabilities
+from catalog_sync.storage import bulk, capabilities, first_rows, tags
 from catalog_sync.storage.bulk import chunks
 from catalog_sync.storage.details import close_points
 from catalog_sync.storage.firstload import indexes_deferred
@@ -27,8 +27,6 @@ from catalog_sync.storage.schema import (
     CatalogChange,
     CostPeriod,
     Model,
-    ModelTag,
-    Tag,
 )
 
 
@@ -45,9 +43,8 @@ def apply_changes(
     `bulk_first_load` (decided by storage.firstload) builds the plain indexes
     after the inserts instead of row by row."""
     deferred = indexes_deferred(session) if bulk_first_load else nullcontext()
-    from_raw = bulk_first_load and session.connection().dialect.name == "sqlite"
     with deferred:
-        _apply(session, changes, observed_at=observed_at, run_id=run_id, from_raw=from_raw)
+        _apply(session, changes, observed_at=observed_at, run_id=run_id, bulk=bulk_first_load)
 
 
 def _apply(
@@ -56,7 +53,7 @@ def _apply(
     *,
     observed_at: dt.datetime,
     run_id: int,
-    from_raw: bool = False,
+    bulk: bool = False,
 ) -> None:
     # Rows go in key order: new models get their ids in name order (the unique
     # index on name grows at its end), and every per-model row follows model ids
@@ -73,10 +70,14 @@ def _apply(
         session,
         sorted(changes.capabilities_changed),
         _by_id(added + new_capabilities),
-        from_raw=from_raw,
+        from_raw=bulk and session.connection().dialect.name == "sqlite",
     )
     new_tags = [m for m in changes.rewritten if m[0] in changes.tags_changed]
-    _replace_tags(session, sorted(changes.tags_changed), _by_id(added + new_tags))
+    tags.replace_tags(session, sorted(changes.tags_changed), _by_id(added + new_tags))
+    if bulk and len(changes.changes) == len(new_models) == len(ids):  # all new: the db writes
+        new_ids = range(min(ids.values()), max(ids.values()) + 1) if ids else range(0)
+        first_rows.open_periods_and_log(session, new_ids, observed_at=observed_at, run_id=run_id)
+        return  # every open period is this run's, seen now
     _close_periods(session, changes.periods_closed, observed_at)
     opened = [(ids[item.name], item.base_cost) for item in new_models]
     _open_periods(session, opened + changes.periods_opened, observed_at, run_id)
@@ -174,42 +175,11 @@ def _replace_capabilities(
     from_raw: bool = False,
 ) -> None:
     """`from_raw`: a bulk first load into SQLite, written by SQLite from models.raw."""
-    _delete_models_rows(session, Capability, stale_ids)
+    bulk.delete_models_rows(session, Capability, stale_ids)
     if from_raw:
         capabilities.insert_from_raw(session, current)
     else:
         capabilities.insert_from_items(session, current)
-
-
-def _replace_tags(
-    session: Session, stale_ids: Sequence[int], current: Sequence[tuple[int, CatalogItem]]
-) -> None:
-    _delete_models_rows(session, ModelTag, stale_ids)
-    wanted = sorted({tag for _, item in current for tag in item.tags})
-    tag_ids = _ensure_tags(session, wanted)
-    bulk.insert_rows(
-        session,
-        ModelTag,
-        ("model_id", "tag_id"),
-        (
-            (model_id, tag_ids[tag])
-            for model_id, item in current
-            for tag in dict.fromkeys(item.tags)
-        ),
-    )
-
-
-def _ensure_tags(session: Session, names: Sequence[str]) -> dict[str, int]:
-    ids: dict[str, int] = {}
-    for batch in chunks(names):
-        ids.update(session.execute(select(Tag.name, Tag.id).where(Tag.name.in_(batch))).all())
-    missing = [{"name": name} for name in names if name not in ids]
-    for rows in chunks(missing):
-        result = session.execute(
-            insert(Tag).returning(Tag.name, Tag.id, sort_by_parameter_order=True), rows
-        )
-        ids.update(result.all())
-    return ids
 
 
 def _close_periods(session: Session, model_ids: Sequence[int], observed_at: dt.datetime) -> None:
@@ -281,14 +251,13 @@ def _log_changes(
                 change.old_value,
                 change.new_value,
             )
-            for change in changes.changes
+            for change in _in_id_order(changes, ids)
         ),
         prepared=("changed_at",),
     )
 
 
-def _delete_models_rows(
-    session: Session, table: type[Capability] | type[ModelTag], model_ids: Sequence[int]
-) -> None:
-    for batch in chunks(model_ids):
-        session.execute(delete(table).where(table.model_id.in_(batch)))
+def _in_id_order(changes: ChangeSet, ids: dict[str, int]) -> list[Change]:
+    """The `added` changes first, by model id (as a bulk first load logs them:
+    storage.first_rows), then the others in the order the diff found them."""
+    return sorted(changes.changes, key=lambda c: (0, ids[c.name]) if c.kind == "added" else (1, 0))

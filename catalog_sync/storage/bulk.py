@@ -15,11 +15,11 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from itertools import islice
 from typing import Any, TypeVar
 
-from sqlalchemy import JSON, Connection, Dialect, Table
+from sqlalchemy import JSON, Connection, Dialect, Table, delete
 from sqlalchemy.orm import Session
 
 from catalog_sync.errors import StoreError, first_line
-from catalog_sync.storage.schema import Base
+from catalog_sync.storage.schema import Base, Capability, ModelTag
 
 BATCH = 20_000
 # Rows per IN (...) list: far below SQLite's and PostgreSQL's parameter limits.
@@ -74,6 +74,14 @@ def update_rows(
     assignments = ", ".join(f"{column} = {mark}" for column in columns)
     sql = f"UPDATE {table.name} SET {assignments} WHERE {key} = {mark}"
     return _executemany(connection, sql, _processed(rows, processors))
+
+
+def delete_models_rows(
+    session: Session, table: type[Capability] | type[ModelTag], model_ids: Sequence[int]
+) -> None:
+    """Delete the rows of these models from a per-model table, a chunk at a time."""
+    for batch in chunks(model_ids):
+        session.execute(delete(table).where(table.model_id.in_(batch)))
 
 
 def chunks(values: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:

@@ -43,8 +43,18 @@ def insert_rows(
 
     Columns named in `prepared` already hold their database form (JSON text).
     """
-    table = _table(model)
-    connection = session.connection()
+    return insert_table_rows(session.connection(), _table(model), columns, rows, prepared=prepared)
+
+
+def insert_table_rows(
+    connection: Connection,
+    table: Table,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    prepared: Collection[str] = (),
+) -> int:
+    """`insert_rows` for a table and a connection (`copy --to` writes this way)."""
     processors = _processors(table, columns, connection.dialect, prepared)
     started = time.perf_counter()
     if connection.dialect.name == "postgresql":

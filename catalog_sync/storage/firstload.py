@@ -98,8 +98,13 @@ def _set_journal_mode(raw: sqlite3.Connection, mode: str) -> None:
         log.debug("journal_mode stays: %s", exc)
 
 
+def indexes_deferred(session: Session) -> contextlib.AbstractContextManager[None]:
+    """`keys_deferred` on the session's connection (a first load's transaction)."""
+    return keys_deferred(session.connection())
+
+
 @contextlib.contextmanager
-def indexes_deferred(session: Session) -> Iterator[None]:
+def keys_deferred(connection: Connection) -> Iterator[None]:
     """Drop the secondary indexes of the tables a first load fills
     (`Table.info["bulk_loaded"]`), and create them again at the end; on
     PostgreSQL its keys too: the foreign keys, and the primary keys and unique
@@ -108,10 +113,9 @@ def indexes_deferred(session: Session) -> Iterator[None]:
 
     For loading into empty tables: one sort per index instead of a B-tree
     insertion per row, one join per foreign key instead of a lookup per row.
-    Both happen in the session's transaction: a failure rolls the drops back
-    with the rows (PostgreSQL's DDL is transactional, and so is SQLite's).
+    Both happen in the connection's transaction: a failure rolls the drops
+    back with the rows (PostgreSQL's DDL is transactional, and so is SQLite's).
     """
-    connection = session.connection()
     deferred = _deferred(connection)
     for drop, _ in reversed(deferred):
         connection.execute(drop)

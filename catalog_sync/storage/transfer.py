@@ -1,15 +1,18 @@
 """Copy a whole catalog-sync database into another, empty one (e.g. SQLite ->
-PostgreSQL), preserving every id and row of history; verified by counts."""
+PostgreSQL), preserving every id and row of history; verified by counts. It
+writes like a bulk first load: driver-level rows (`COPY` on PostgreSQL), the
+bulk-loaded tables' keys and indexes built after their rows."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
 
-from sqlalchemy import Connection, Engine, Table, func, insert, select, text
+from sqlalchemy import Connection, Engine, Table, func, select, text
 
 from catalog_sync.errors import StoreError, UsageError
-from catalog_sync.storage import migrate
+from catalog_sync.storage import bulk, migrate
+from catalog_sync.storage.firstload import keys_deferred
 from catalog_sync.storage.schema import Base
 
 log = logging.getLogger(__name__)
@@ -34,8 +37,8 @@ def copy_database(
     if busy:
         raise UsageError(f"the target database is not empty (rows in {', '.join(busy)})")
     counts: dict[str, int] = {}
-    with source.connect() as reading, target.begin() as writing:
-        for table in tables:
+    with source.connect() as reading, target.begin() as writing, keys_deferred(writing):
+        for table in tables:  # a bulk load: COPY on PostgreSQL, keys and indexes built after
             counts[table.name] = _copy_table(reading, writing, table, progress)
         if target.dialect.name == "postgresql":
             _reset_sequences(writing, tables)
@@ -52,9 +55,9 @@ def _copy_table(
     order = list(table.primary_key.columns)
     result = reading.execution_options(yield_per=BATCH).execute(select(table).order_by(*order))
     copied = 0
-    for rows in result.mappings().partitions():
-        writing.execute(insert(table), [dict(row) for row in rows])
-        copied += len(rows)
+    columns = [column.name for column in table.columns]
+    for rows in result.partitions():
+        copied += bulk.insert_table_rows(writing, table, columns, [tuple(row) for row in rows])
         if progress:
             progress(table.name, copied)
     return copied

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import sqlalchemy as sa
 from support.catalogs import catalog, model
+from support.databases import keys_and_indexes
 from support.harness import ALL_DERIVED, Harness
 from support.invariants import check_invariants
 
@@ -48,24 +48,6 @@ def test_failure_while_applying_rolls_everything_back(harness: Harness) -> None:
         (1, "success"),
         (2, "failed"),
     ]
-
-
-def keys_and_indexes(engine: sa.Engine) -> dict[str, Any]:
-    """Every table's primary key, foreign keys, unique constraints and indexes,
-    as the database itself reports them."""
-    inspector = sa.inspect(engine)
-    return {
-        table: (
-            inspector.get_pk_constraint(table),
-            sorted(
-                (fk["name"], fk["options"].get("ondelete"))
-                for fk in inspector.get_foreign_keys(table)
-            ),
-            sorted(uq["name"] for uq in inspector.get_unique_constraints(table)),
-            sorted((ix["name"], ix["unique"]) for ix in inspector.get_indexes(table)),
-        )
-        for table in inspector.get_table_names()
-    }
 
 
 def test_a_failed_bulk_first_load_leaves_nothing_and_the_usual_settings(harness: Harness) -> None:

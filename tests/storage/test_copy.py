@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from support.catalogs import catalog, model
+from support.databases import keys_and_indexes
 from support.harness import Harness
 
 from catalog_sync.storage.engine import make_engine
@@ -53,10 +54,14 @@ def sqlite_history(harness: Harness, tmp_path: Path) -> Harness:
 def test_copy_into_an_empty_database_gives_the_same_rows(
     sqlite_history: Harness, db_url: str
 ) -> None:
+    target = make_engine(db_url)
+    keys = keys_and_indexes(target)
     result = sqlite_history.cli("copy", "--to", db_url)
     assert result.exit_code == 0, result.output
     assert "row counts verified" in result.stdout
     assert dump(db_url) == dump(sqlite_history.db_url)
+    assert keys_and_indexes(target) == keys  # written as a bulk load: every key back
+    target.dispose()
     # the copy is a working database: the next sync continues its history and ids
     sqlite_history.db_url = db_url
     sqlite_history.serve(catalog(model("a", 2), model("b", 2), model("c", 3)))

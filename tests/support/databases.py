@@ -21,6 +21,7 @@ import shutil
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -260,3 +261,21 @@ class Databases:
     def release(self) -> None:
         if self.backend == "postgresql":
             self.templates.give_back(self.created)
+
+
+def keys_and_indexes(engine: sa.Engine) -> dict[str, Any]:
+    """Every table's primary key, foreign keys, unique constraints and indexes,
+    as the database itself reports them."""
+    inspector = sa.inspect(engine)
+    return {
+        table: (
+            inspector.get_pk_constraint(table),
+            sorted(
+                (fk["name"], fk["options"].get("ondelete"))
+                for fk in inspector.get_foreign_keys(table)
+            ),
+            sorted(uq["name"] for uq in inspector.get_unique_constraints(table)),
+            sorted((ix["name"], ix["unique"]) for ix in inspector.get_indexes(table)),
+        )
+        for table in inspector.get_table_names()
+    }

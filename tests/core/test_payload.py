@@ -6,15 +6,18 @@ import hashlib
 import json
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from support.catalogs import model
 
+from catalog_sync.core import payload
 from catalog_sync.core.payload import (
+    Catalog,
     catalog_from_document,
     normalize_item,
     parse_catalog,
 )
+from catalog_sync.core.payload_messages import reject_non_finite
 from catalog_sync.core.scan import NonFinite, scan_document
 from catalog_sync.core.values import canonical_json, capability_rows
 from catalog_sync.errors import PayloadError
@@ -180,3 +183,73 @@ def test_capability_rows_are_long_format_text() -> None:
         ("cost", 0, "2.5"),
         ("obj", 0, '{"k":1}'),
     ]
+
+
+ITEM_FIELDS = {
+    "label": st.none() | st.text(max_size=3),
+    "type": st.none() | st.sampled_from(["video", "image"]),
+    "provider": st.none() | st.sampled_from(["acme", "x"]),
+    "has_audio": st.none() | st.booleans(),
+    "capabilities": st.none() | st.dictionaries(st.sampled_from("abc"), JSON_VALUES, max_size=3),
+    "tags": st.none() | st.lists(st.sampled_from(["t", "u"]), max_size=2),
+    "bad_type": st.integers(),  # a field whose type is wrong: see below
+    "extra_field": JSON_VALUES,
+}
+
+
+@st.composite
+def catalog_texts(draw: st.DrawFn) -> str:
+    """Catalog bodies, mostly valid: names that may repeat, costs that may be
+    wrong, optional fields of right or wrong types, a count right or wrong,
+    root filters sometimes, NaN or a cut body now and then."""
+    items = []
+    for index in range(draw(st.integers(0, 4))):
+        odd = draw(st.integers(0, 9)) == 0  # now and then a wrong name or cost
+        name = draw(st.sampled_from(["m0", "", 5])) if odd else f"m{index}"
+        cost = draw(st.sampled_from([-1, "3"])) if odd else draw(st.sampled_from([1, 2.5, 0]))
+        item: dict[str, object] = {"name": name, "base_cost": cost}
+        for key in draw(st.sets(st.sampled_from(sorted(ITEM_FIELDS)), max_size=4)):
+            value = draw(ITEM_FIELDS[key])
+            item["label" if key == "bad_type" else key] = value  # an integer label: wrong
+        items.append(item)
+    root: dict[str, object] = {"models": items}
+    if draw(st.booleans()):
+        root["count"] = draw(st.sampled_from([len(items), len(items) + 1, "x"]))
+    if draw(st.integers(0, 5)) == 0:
+        root[draw(st.sampled_from(["type", "provider"]))] = "video"
+    text = json.dumps(root, ensure_ascii=draw(st.booleans()))
+    damage = draw(st.sampled_from(["", "", "", "", "nan", "cut"]))
+    if damage == "nan":
+        text = text.replace("2.5", "NaN", 1)
+    elif damage == "cut":
+        text = text[: draw(st.integers(0, len(text)))]
+    return text
+
+
+def whole_read(body: bytes) -> Catalog | str:
+    """What the whole read (the path that words every error) makes of `body`."""
+    before = NonFinite.created
+    try:
+        scanned = scan_document(body)
+        document, texts = scanned if scanned else (json.loads(body, parse_constant=NonFinite), None)
+        if NonFinite.created != before:
+            reject_non_finite(document)
+        return catalog_from_document(document, texts)
+    except (PayloadError, ValueError) as exc:
+        return str(exc)
+
+
+@settings(max_examples=300)
+@given(catalog_texts())
+def test_the_streamed_read_agrees_with_the_whole_read(text: str) -> None:
+    """A body read as a stream gives the very catalog the whole read gives;
+    any body the whole read rejects, the stream hands back to it (None)."""
+    body = text.encode()
+    streamed = payload._streamed(body)
+    whole = whole_read(body)
+    if isinstance(whole, str):
+        assert streamed is None, whole
+        with pytest.raises(PayloadError):
+            parse_catalog(body)
+    elif streamed is not None:
+        assert streamed == whole

@@ -3,10 +3,12 @@ on a bulk first load into SQLite, by SQLite itself from the `models.raw` it
 has just stored (json_each: a million rows without a Python object each).
 
 Both give the same rows (`core.values.model_capability_rows`): SQLite writes
-the values whose text it spells as Python does (strings, integers, true,
-false, null); a model with any other (a float, an object, a list in a list)
-is marked, and its rows are written from its item instead. A key repeated in
-one object (JSON keeps the last) makes the whole write fall back to Python.
+the values whose text it spells as Python does (strings, 64-bit integers,
+true, false, null); a model with any other (a float, an object, a list in a
+list) or with an empty list is marked, and its rows are written from its
+item instead. A key repeated in one object (JSON keeps the last): either its
+two values collide on a row, and the whole write falls back to Python, or one
+of them is an empty list, which marks the model.
 """
 
 from __future__ import annotations
@@ -27,8 +29,9 @@ log = logging.getLogger(__name__)
 
 COLUMNS = ("model_id", "name", "position", "value")
 
-_ATOM = "COALESCE(e.type, c.type)"
-_VALUE = "COALESCE(e.value, c.value)"
+# A list's element, else the value itself (an empty list: NULL, marked below).
+_ATOM = "CASE WHEN c.type = 'array' THEN e.type ELSE c.type END"
+_VALUE = "CASE WHEN c.type = 'array' THEN e.value ELSE c.value END"
 # An integer too large for 64 bits is read as a float by SQLite: Python's then.
 _SIMPLE = (
     f"({_ATOM} IN ('text', 'true', 'false', 'null')"
@@ -45,7 +48,7 @@ SELECT m.id, c.key,
 FROM models AS m
 JOIN json_each(m.raw, '$.capabilities') AS c
 LEFT JOIN json_each(CASE WHEN c.type = 'array' THEN c.value ELSE '[]' END) AS e
-WHERE m.id BETWEEN ? AND ? AND c.key IS NOT NULL AND NOT (c.type = 'array' AND e.key IS NULL)
+WHERE m.id BETWEEN ? AND ? AND c.key IS NOT NULL
 """
 MARKED = "SELECT DISTINCT model_id FROM capabilities WHERE position < 0"
 

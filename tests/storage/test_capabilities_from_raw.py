@@ -24,8 +24,10 @@ ODD_CAPABILITIES = [
     {"s": "9:16", "accent": "caf\u00e9", "quote": 'a"b', "slash": "a\\b", "emoji": "\U0001f600"},
     {"list": [1, "a", True, None, 2.5], "empty": [], "nested": [[1, 2], {"k": "v"}]},
     {"object": {"b": 1, "a": [1, 2]}, "list_of_objects": [{"x": 1.0}]},
+    {"ratios": ["16:9", None, "1:1"], "flags": [True, False, None], "n": [1, -2]},
     {},
 ]
+FROM_ITEMS = (0, 1, 3, 4)  # the kinds SQLite does not spell as Python does
 
 
 def expected_rows(body: bytes) -> list[tuple[object, ...]]:
@@ -68,7 +70,7 @@ def test_every_kind_of_value_gives_the_rows_the_items_give(
     with caplog.at_level(logging.DEBUG, logger="catalog_sync.storage.capabilities"):
         assert load(db_url, body) == expected_rows(body)
     if db_url.startswith("sqlite"):  # written by SQLite, but the models a float or more holds
-        odd = sum(1 for i in range(BULK_LOAD_MODELS) if i % len(ODD_CAPABILITIES) in (0, 1, 3, 4))
+        odd = sum(1 for i in range(BULK_LOAD_MODELS) if i % len(ODD_CAPABILITIES) in FROM_ITEMS)
         assert f"capabilities: from models.raw, {odd} models from their items" in caplog.text
 
 
@@ -85,3 +87,14 @@ def test_a_key_repeated_in_one_object_keeps_the_last_as_json_does(db_url: str) -
         ("d", 0, "4", "m00007"),
         ("x", 0, "last", "m00007"),
     ]
+
+
+def test_a_key_repeated_with_an_empty_list_keeps_the_last_as_json_does(db_url: str) -> None:
+    """No collision to fall back on: the empty list marks the model."""
+    items = [json.dumps(model(f"m{i:05d}", 1)) for i in range(BULK_LOAD_MODELS)]
+    items[3] = '{"name": "m00003", "base_cost": 1, "capabilities": {"a": ["x"], "a": []}}'
+    items[4] = '{"name": "m00004", "base_cost": 1, "capabilities": {"a": [], "a": ["y"]}}'
+    body = ('{"models": [' + ", ".join(items) + "]}").encode()
+    rows = load(db_url, body)
+    assert rows == expected_rows(body)
+    assert [r for r in rows if r[3] in ("m00003", "m00004")] == [("a", 0, "y", "m00004")]

@@ -249,15 +249,15 @@ ORDER BY pct_change IS NULL DESC, ABS(pct_change) DESC, name, what;
 MOVERS_COLUMNS = ["what", "name", "first_cost", "last_cost", "delta", "pct_change", "changed"]
 
 
-MOVERS_DAYS = 30  # the window's default start: this many days before its end
+MOVERS_DAYS = 30  # the window's default start: this many days ago
 
 
 def movers_window(
     since: dt.datetime | None, until: dt.datetime | None, *, now: dt.datetime
 ) -> tuple[dt.datetime, dt.datetime]:
-    """The movers' window: [since, until), by default the last MOVERS_DAYS days."""
+    """The movers' window: [since, until), by default from MOVERS_DAYS days ago to now."""
     end = until or now
-    start = since or end - dt.timedelta(days=MOVERS_DAYS)
+    start = since or now - dt.timedelta(days=MOVERS_DAYS)
     if start >= end:
         raise UsageError("the movers' window must start (since) before it ends (until)")
     return start, end

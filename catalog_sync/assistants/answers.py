@@ -212,13 +212,15 @@ def reprice_usage(
         raise UsageError("compare sums per model: drop rows")
     answer = pricer(connection, currency, default_currency)
     usage = _records(records)
-    if other is not None:
-        compared, _ = compare_mix(answer, usage, other)
-        return bounded(list(compared), limit)
     if rows:
         return bounded(list(priced_rows(answer, usage, at=when)), limit)
-    summary, _ = summary_rows(answer, usage, at=when)
-    return bounded(list(summary), limit)
+    if other is not None:
+        found, _ = compare_mix(answer, usage, other)
+    else:
+        summary, _ = summary_rows(answer, usage, at=when)
+        found = list(summary)
+    # The overall row (model "(all)", last) is the answer: kept whatever the limit.
+    return bounded(found, limit, overall=found[-1] if found else None)
 
 
 def _records(records: Iterable[Mapping[str, Any]]) -> Iterable[Any]:

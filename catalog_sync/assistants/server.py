@@ -142,8 +142,8 @@ class Tools:
     def movers(
         self, *, since: Since = None, until: Until = None, limit: Limit = 20
     ) -> dict[str, Any]:
-        """The prices that moved most in [since, until) (default: the 30 days
-        before until, itself default now): each base cost and price point that
+        """The prices that moved most in [since, until) (since: 30 days ago by
+        default; until: now): each base cost and price point that
         changed, its price before the first change and after the last, the
         change in credits and percent, largest |%| first. As `changes --movers`."""
         return self._ask(
@@ -236,9 +236,10 @@ class Tools:
         limit: Limit = 100,
     ) -> dict[str, Any]:
         """Usage records repriced at the prices of each record's time, per model
-        and overall (model "(all)"): credits over the priced records only, the
-        unpriced counted by basis, what was charged and the residual. As
-        `catalog-sync cost --usage` (a record's line is its position, from 1)."""
+        (rows) and overall (`overall`, model "(all)", always there): credits over
+        the priced records only, the unpriced counted by basis, what was charged
+        and the residual. As `catalog-sync cost --usage` (a record's line is its
+        position, from 1)."""
         return self._ask(
             lambda c: answers.reprice_usage(
                 c,

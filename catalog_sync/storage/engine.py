@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+from sqlalchemy.pool import NullPool
 
 from catalog_sync.errors import UsageError
 
@@ -48,17 +49,17 @@ def masked(url: str | URL) -> str:
         return "<unparseable database URL>"
 
 
-def make_engine(url: str, *, read_only: bool = False) -> Engine:
-    """Build the engine for `url`; a usage error when its driver is missing.
-    `read_only` (PostgreSQL): every transaction read-only."""
+def make_engine(url: str) -> Engine:
+    """Build the engine for `url`; a usage error when its driver is missing."""
     parsed = parse_url(url)
     try:
         if parsed.get_backend_name() == "sqlite":
             return _sqlite_engine(parsed)
-        connect_args = {"application_name": f"catalog-sync pid {os.getpid()}"}
-        if read_only:
-            connect_args["options"] = "-c default_transaction_read_only=on"
-        return create_engine(parsed, pool_pre_ping=True, connect_args=connect_args)
+        return create_engine(
+            parsed,
+            pool_pre_ping=True,
+            connect_args={"application_name": f"catalog-sync pid {os.getpid()}"},
+        )
     except (NoSuchModuleError, ModuleNotFoundError) as exc:
         hint = ""
         if parsed.get_backend_name() == "postgresql":
@@ -87,12 +88,22 @@ def _sqlite_engine(url: URL) -> Engine:
 
 
 def make_readonly_engine(url: str) -> Engine:
-    """An engine that cannot write: on SQLite the file opened through a
-    read-only URI (`mode=ro`, and `query_only`), which must exist; on PostgreSQL
-    every transaction read-only (`default_transaction_read_only`)."""
+    """An engine that cannot write, each connection reading in transactions (one
+    snapshot per answer): on SQLite the file opened through a read-only URI
+    (`mode=ro`, and `query_only`), which must exist, a connection per use (no
+    pool shared across threads); on PostgreSQL every transaction read-only
+    (set per session, so the URL's own options stay as they are)."""
     parsed = parse_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return make_engine(url, read_only=True)
+        engine = make_engine(url)
+
+        @event.listens_for(engine, "connect")
+        def _read_only(dbapi_connection: Any, _record: Any) -> None:
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+            dbapi_connection.commit()
+
+        return engine
     path = Path(str(parsed.database or ""))
     if not parsed.database or parsed.database == ":memory:" or not path.is_file():
         raise UsageError(f"no SQLite database at {str(path)!r}; run `catalog-sync sync` first")
@@ -100,10 +111,17 @@ def make_readonly_engine(url: str) -> Engine:
 
     def connect() -> sqlite3.Connection:
         connection = sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False)
+        connection.isolation_level = None  # BEGIN is ours (below): reads in one snapshot
         connection.execute("PRAGMA query_only=ON")
         return connection
 
-    return create_engine("sqlite://", creator=connect)
+    engine = create_engine("sqlite://", creator=connect, poolclass=NullPool)
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+    return engine
 
 
 def sqlite_path(engine: Engine) -> Path | None:

@@ -114,6 +114,9 @@ def test_each_tool_answers_as_the_cli_answers(priced_history: Harness, tmp_path:
         assert cheapest["rows"] == expected["cheapest"]
         usage = await call(s, "reprice_usage", records=records, currency="EUR")
         assert usage["rows"] == expected["usage"]
+        assert usage["overall"] == expected["usage"][-1] and usage["overall"]["model"] == "(all)"
+        one = await call(s, "reprice_usage", records=records, currency="EUR", limit=1)
+        assert one["truncated"] and one["overall"] == usage["overall"]  # the total is kept
         rows = await call(s, "reprice_usage", records=records, rows=True)
         assert rows["rows"] == expected["usage_rows"]
         compared = await call(s, "reprice_usage", records=records, compare=AT)

@@ -28,3 +28,24 @@ def test_the_read_only_engine_refuses_every_write(db_url: str) -> None:
             assert count.scalar() == 0
     finally:
         writer.dispose()
+
+
+def test_the_read_only_engine_serves_many_threads_at_once(db_url: str) -> None:
+    """The SDK answers tool calls in worker threads: each gets a connection of
+    its own, and each answer reads one snapshot."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    engine = make_readonly_engine(db_url)
+
+    def count(_: int) -> int:
+        with engine.connect() as connection:
+            first = connection.execute(sa.text("SELECT count(*) FROM sync_runs")).scalar()
+            again = connection.execute(sa.text("SELECT count(*) FROM sync_runs")).scalar()
+            assert first == again
+            return int(first or 0)
+
+    try:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            assert list(pool.map(count, range(64))) == [0] * 64
+    finally:
+        engine.dispose()

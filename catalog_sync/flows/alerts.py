@@ -71,26 +71,32 @@ def _firing(match: fired.Match) -> fired.Firing:
 def _deliver(
     engine: Engine, rule: AlertRule, fired_at: dt.datetime, senders: Mapping[str, Send]
 ) -> None:
-    """One message to each of the rule's channels, and the outcome in its rows."""
+    """One message per run to each of the rule's channels, and the outcome in
+    the rows it told."""
     try:
         with Session(engine) as session:
-            details = fired.new_firings(session, rule.name, fired_at=fired_at)
-        message = build_message(rule, details)
-        errors = []
-        for channel in rule.channels:
-            send = senders.get(channel)
-            try:
-                if send is None:
-                    raise NotifyError("not set up for this run")
-                send(message)
-            except NotifyError as exc:
-                errors.append(f"{channel}: {exc}")
-        error = "; ".join(errors) or None
-        if error:
-            log.warning("alert %r not delivered: %s", rule.name, error)
-        else:
-            log.info("alert %r sent: %d changes", rule.name, len(details))
-        with Session(engine) as session, session.begin():
-            fired.record_delivery(session, rule.name, fired_at=fired_at, error=error)
+            by_run = fired.new_firings(session, rule.name, fired_at=fired_at)
+        for run_id, details in by_run.items():
+            error = _send(rule, build_message(rule, details), senders)
+            if error:
+                log.warning("alert %r (run %d) not delivered: %s", rule.name, run_id, error)
+            else:
+                log.info("alert %r (run %d) sent: %d changes", rule.name, run_id, len(details))
+            with Session(engine) as session, session.begin():
+                fired.record_delivery(session, rule.name, run_id, fired_at=fired_at, error=error)
     except SQLAlchemyError as exc:
         log.error("could not record the delivery of alert %r: %s", rule.name, first_line(exc))
+
+
+def _send(rule: AlertRule, message: dict[str, Any], senders: Mapping[str, Send]) -> str | None:
+    """The message to each channel of the rule; what failed, or None."""
+    errors = []
+    for channel in rule.channels:
+        send = senders.get(channel)
+        try:
+            if send is None:
+                raise NotifyError("not set up for this run")
+            send(message)
+        except NotifyError as exc:
+            errors.append(f"{channel}: {exc}")
+    return "; ".join(errors) or None

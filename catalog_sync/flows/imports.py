@@ -9,7 +9,7 @@ import hashlib
 import itertools
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -35,16 +35,23 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Snapshot:
     """A saved catalog file, the moment it was observed and its body's SHA-256.
-    The body is read when needed, one file at a time: an import of many large
-    files never holds them all."""
+    A regular file's body is read when needed, one file at a time (an import of
+    many large files never holds them all), and must still be what was hashed;
+    anything else (a pipe, /dev/stdin) is read once and kept."""
 
     path: Path
     observed_at: dt.datetime
     sha256: str
+    data: bytes | None = field(default=None, repr=False, compare=False)
 
     @property
     def body(self) -> bytes:
-        return self.path.read_bytes()
+        if self.data is not None:
+            return self.data
+        body = self.path.read_bytes()
+        if hashlib.sha256(body).hexdigest() != self.sha256:
+            raise UsageError(f"{self.path} changed while it was being imported")
+        return body
 
 
 def read_snapshots(paths: Sequence[Path], *, observed_at: dt.datetime | None) -> list[Snapshot]:
@@ -58,6 +65,11 @@ def read_snapshots(paths: Sequence[Path], *, observed_at: dt.datetime | None) ->
                 f"{path}: no timestamp in the file name; give it with --observed-at "
                 "or rename the file (e.g. catalog-2026-11-01T06-00-00Z.json)"
             )
+        if not path.is_file():  # a pipe is read once
+            data = path.read_bytes()
+            sha = hashlib.sha256(data).hexdigest()
+            snapshots.append(Snapshot(path=path, observed_at=moment, sha256=sha, data=data))
+            continue
         with path.open("rb") as file:
             sha = hashlib.file_digest(file, "sha256").hexdigest()
         snapshots.append(Snapshot(path=path, observed_at=moment, sha256=sha))
@@ -72,6 +84,7 @@ def import_snapshots(
     archive_only: bool = False,
     clock: Clock = utcnow,
     progress: Callable[[Snapshot, str], None] | None = None,
+    announce: Callable[[SyncResult], object] | None = None,
 ) -> list[tuple[Snapshot, SyncResult | None]]:
     """Apply saved snapshots in time order, one run each (trigger `import`).
 
@@ -79,7 +92,8 @@ def import_snapshots(
     than the newest recorded observation is refused, unless `archive_only`, which
     stores the bodies and their times (runs with status `archived`) for
     `rebuild` to replay. A snapshot already imported with the same content and
-    time is skipped (None in the result).
+    time is skipped (None in the result). Each run's result goes to `announce`
+    as soon as it is committed (a later file may still fail).
     """
     ordered = sorted(snapshots, key=lambda s: s.observed_at)
     for snapshot in ordered:
@@ -115,6 +129,8 @@ def import_snapshots(
                 result = recording.recorded(engine, run_id, clock, work)
                 log.info("run %d finished: %s", run_id, result.summary("import ok"))
             results.append((snapshot, result))
+            if announce is not None:
+                announce(result)
             if progress:
                 progress(snapshot, "archived" if archive_only else "applied")
     return results

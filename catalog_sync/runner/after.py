@@ -64,6 +64,7 @@ def after_run(
     except LockBusy:
         raise
     except BaseException:
+        _alerts(config, engine, outputs, channels, clock)  # the runs committed before it
         _side_files(config, engine, succeeded=False, started_at=started_at, now=clock())
         raise
     send = channels.sender(config) if digest else None
@@ -81,13 +82,20 @@ def after_run(
             clock=clock,
             points=result.repriced_points,
         )
+    _alerts(config, engine, outputs, channels, clock)
+    _side_files(config, engine, succeeded=True, started_at=started_at, now=clock())
+
+
+def _alerts(
+    config: Config, engine: Engine, outputs: RunOutputs, channels: Channels, clock: Clock
+) -> None:
+    """The rules over the announced (committed, successful) runs' changes."""
     if config.alerts and outputs.results:
         from catalog_sync.flows.alerts import fire_alerts
 
         runs = [result.run_id for result in outputs.results]
         senders = channels.alert_senders(config)
         fire_alerts(engine, config.alerts, runs, senders=senders, clock=clock)
-    _side_files(config, engine, succeeded=True, started_at=started_at, now=clock())
 
 
 def _side_files(

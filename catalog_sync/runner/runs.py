@@ -109,17 +109,14 @@ def import_files(
     from catalog_sync.flows.imports import import_snapshots
 
     with after_run(config, engine, channels=channels, digest=False) as outputs:
-        results = import_snapshots(
+        return import_snapshots(
             engine=engine,
             snapshots=snapshots,
             policy=policy_of(config, allow_mass_removal),
             archive_only=archive_only,
             progress=progress,
+            announce=outputs.announce,  # committed runs fire their alerts, whatever follows
         )
-        for _, result in results:
-            if result is not None:
-                outputs.announce(result)
-        return results
 
 
 def rebuild_history(

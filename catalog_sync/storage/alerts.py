@@ -17,7 +17,7 @@ from catalog_sync.alert_rules import AlertRule
 from catalog_sync.clock import as_utc
 from catalog_sync.core.alerting import change_key, matches
 from catalog_sync.storage.changelog import Change, read_changes
-from catalog_sync.storage.schema import AlertFired, CatalogChange, Model, SyncRun
+from catalog_sync.storage.schema import AlertFired, CatalogChange, Model
 
 
 @dataclass(frozen=True)
@@ -56,9 +56,14 @@ def firings_since(
     return [(row.id, row.alert, row.fired_at, row.detail) for row in session.execute(query)]
 
 
-def first_applied_run(session: Session) -> int | None:
-    """The first successful run: a first load, whose changes are not news."""
-    return session.scalar(select(func.min(SyncRun.id)).where(SyncRun.status == "success"))
+def first_load_run(session: Session) -> int | None:
+    """The run that recorded the database's first change, the earliest observed
+    (its first load, or a rebuild's first replayed run): not news."""
+    return session.scalar(
+        select(CatalogChange.sync_run_id)
+        .order_by(CatalogChange.changed_at, CatalogChange.id)
+        .limit(1)
+    )
 
 
 def fired_keys(session: Session, alerts: Sequence[str]) -> set[tuple[str, str, str]]:
@@ -94,23 +99,32 @@ def record_firings(session: Session, firings: Sequence[Firing], *, fired_at: dt.
     return len(new)
 
 
-def new_firings(session: Session, alert: str, *, fired_at: dt.datetime) -> list[dict[str, Any]]:
-    """The details a rule's firings at `fired_at` recorded, in the order written."""
+def new_firings(
+    session: Session, alert: str, *, fired_at: dt.datetime
+) -> dict[int, list[dict[str, Any]]]:
+    """The details a rule's firings at `fired_at` recorded, by run, in the order written."""
     query = (
-        select(AlertFired.detail)
+        select(AlertFired.sync_run_id, AlertFired.detail)
         .where(AlertFired.alert == alert, AlertFired.fired_at == fired_at)
-        .order_by(AlertFired.id)
+        .order_by(AlertFired.sync_run_id, AlertFired.id)
     )
-    return list(session.scalars(query))
+    by_run: dict[int, list[dict[str, Any]]] = {}
+    for run_id, found in session.execute(query):
+        by_run.setdefault(run_id, []).append(found)
+    return by_run
 
 
 def record_delivery(
-    session: Session, alert: str, *, fired_at: dt.datetime, error: str | None
+    session: Session, alert: str, run_id: int, *, fired_at: dt.datetime, error: str | None
 ) -> None:
-    """The outcome of sending a rule's message (its firings at `fired_at`)."""
+    """The outcome of sending a rule's message for one run (its firings at `fired_at`)."""
     session.execute(
         update(AlertFired)
-        .where(AlertFired.alert == alert, AlertFired.fired_at == fired_at)
+        .where(
+            AlertFired.alert == alert,
+            AlertFired.fired_at == fired_at,
+            AlertFired.sync_run_id == run_id,
+        )
         .values(delivered=error is None, error=error)
     )
 
@@ -156,7 +170,7 @@ def find_matches(
     every run, from `since`), oldest first; the first load's aside."""
     if not rules:
         return []
-    first = first_applied_run(session)
+    first = first_load_run(session)
     kinds = sorted({rule.kind for rule in rules})
     changes = read_changes(session.connection(), since=since, limit=None, kinds=kinds, runs=runs)
     changes = _as_they_were(session, changes)

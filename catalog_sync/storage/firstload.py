@@ -107,9 +107,10 @@ def indexes_deferred(session: Session) -> contextlib.AbstractContextManager[None
 def keys_deferred(connection: Connection) -> Iterator[None]:
     """Drop the secondary indexes of the tables a first load fills
     (`Table.info["bulk_loaded"]`), and create them again at the end; on
-    PostgreSQL its keys too: the foreign keys, and the primary keys and unique
-    indexes of the tables no other table refers to (their rows only ever come
-    from this load), built again after the rows and checked in one pass each.
+    PostgreSQL its keys too: their foreign keys (but those to sync_runs, which
+    stays readable while a load runs), and the primary keys and unique indexes
+    of the tables no other table refers to (their rows only ever come from
+    this load), built again after the rows and checked in one pass each.
 
     For loading into empty tables: one sort per index instead of a B-tree
     insertion per row, one join per foreign key instead of a lookup per row.
@@ -146,9 +147,12 @@ def _deferred(connection: Connection) -> list[tuple[ExecutableDDLElement, Execut
     for table in leaves:
         keys.append((DropConstraint(table.primary_key), AddConstraint(table.primary_key)))
         keys += [(DropIndex(index), CreateIndex(index)) for index in table.indexes if index.unique]
+    # Not the foreign keys to sync_runs: dropping one locks the table it refers
+    # to, and sync_runs must stay readable (`status`, metrics) while a load runs.
     foreign = [
         (DropConstraint(fk), AddConstraint(fk))
         for table in tables
         for fk in table.foreign_key_constraints
+        if fk.referred_table.name != "sync_runs"
     ]
     return keys + found + foreign

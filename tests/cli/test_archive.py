@@ -343,3 +343,19 @@ def test_archived_body_is_gzip(harness: Harness) -> None:
     harness.sync()
     ((body,),) = harness.rows("SELECT body FROM payloads")
     assert json.loads(gzip.decompress(bytes(body)))["count"] == 22
+
+
+def test_a_snapshot_from_a_pipe_is_read_once(harness: Harness, tmp_path: Path) -> None:
+    """`import <(zcat snapshot.gz)`: a pipe is read once, kept, validated and applied."""
+    import os
+    import threading
+
+    fifo = tmp_path / "snapshot.fifo"
+    os.mkfifo(fifo)
+    body = json.dumps(catalog(model("a", 1), model("b", 2))).encode()
+    writer = threading.Thread(target=fifo.write_bytes, args=(body,))
+    writer.start()
+    result = harness.cli("import", "--observed-at", "2026-11-01T06:00:00Z", str(fifo))
+    writer.join()
+    assert result.exit_code == 0, result.output
+    assert harness.rows("SELECT name FROM models ORDER BY name") == [("a",), ("b",)]

@@ -260,16 +260,53 @@ def test_import_fires_once_and_rebuild_or_reimport_fire_nothing(
         snapshot(tmp_path, "2026-11-01T06-00-00Z", DAY1),
         snapshot(tmp_path, "2026-11-02T06-00-00Z", DAY2),
     ]
+    files.append(snapshot(tmp_path, "2026-11-03T06-00-00Z", DAY1))  # and back again
     assert alerting.cli("import", *map(str, files)).exit_code == 0
-    assert [m["alert"] for m in alerts_for(receiver)] == ["moves"]
+    # One message per rule per run: runs 2 and 3 each moved two prices.
+    assert [(m["alert"], m["runs"]) for m in alerts_for(receiver)] == [
+        ("moves", [2]),
+        ("moves", [3]),
+    ]
     first = fired(alerting)
-    assert [m for _, _, m, _, _ in first] == ["kling-2", "veo-3"]
+    assert [(run, m) for _, run, m, _, _ in first] == [
+        (2, "kling-2"),
+        (2, "veo-3"),
+        (3, "kling-2"),
+        (3, "veo-3"),
+    ]
     assert alerting.cli("import", *map(str, files)).exit_code == 0  # skipped: done already
     assert alerting.cli("rebuild").exit_code == 0
-    alerting.serve(DAY2)
+    alerting.serve(DAY1)
     alerting.sync()  # the same catalog as the newest snapshot: no change
     assert fired(alerting) == first
-    assert len(alerts_for(receiver)) == 1
+    assert len(alerts_for(receiver)) == 2
+
+
+def test_an_import_that_fails_later_still_fires_for_the_runs_it_committed(
+    alerting: Harness, receiver: Receiver, tmp_path: Path
+) -> None:
+    alerting.settings["alerts"] = rules({"name": "moves", "when": "price_change"})
+    files = [
+        snapshot(tmp_path, "2026-11-01T06-00-00Z", DAY1),
+        snapshot(tmp_path, "2026-11-02T06-00-00Z", DAY2),
+        snapshot(tmp_path, "2026-11-03T06-00-00Z", catalog(model("kling-2", 1))),  # refused
+    ]
+    assert alerting.cli("import", *map(str, files)).exit_code == 3
+    assert [m for _, run, m, _, _ in fired(alerting) if run == 2] == ["kling-2", "veo-3"]
+    assert [m["runs"] for m in alerts_for(receiver)] == [[2]]
+
+
+def test_the_first_changes_of_a_database_are_its_first_load_even_after_an_empty_run(
+    alerting: Harness, receiver: Receiver
+) -> None:
+    alerting.settings["alerts"] = rules({"name": "new", "when": "added"})
+    alerting.serve(catalog())
+    alerting.sync()  # an empty catalog: nothing recorded
+    alerting.serve(DAY1)
+    alerting.sync()  # the first load, all added: not news
+    alerting.serve(catalog(*DAY1["models"], model("new", 7)))
+    alerting.sync()
+    assert [(a, m) for a, _, m, _, _ in fired(alerting)] == [("new", "new")]
 
 
 def test_alerts_test_shows_what_would_fire_and_sends_nothing(

@@ -29,9 +29,9 @@ log = logging.getLogger(__name__)
 
 COLUMNS = ("model_id", "name", "position", "value")
 
-# A list's element, else the value itself (an empty list: NULL, marked below).
-_ATOM = "CASE WHEN c.type = 'array' THEN e.type ELSE c.type END"
-_VALUE = "CASE WHEN c.type = 'array' THEN e.value ELSE c.value END"
+# A list's element, else the value itself (an empty list: 'array', marked below).
+_ATOM = "COALESCE(e.type, c.type)"
+_VALUE = "COALESCE(e.value, c.value)"  # a null element's is its list's: see 'null' below
 # An integer too large for 64 bits is read as a float by SQLite: Python's then.
 _SIMPLE = (
     f"({_ATOM} IN ('text', 'true', 'false', 'null')"
@@ -44,6 +44,7 @@ SELECT m.id, c.key,
     CASE WHEN {_SIMPLE} THEN COALESCE(e.key, 0) ELSE -1 - COALESCE(e.key, 0) END,
     CASE WHEN NOT {_SIMPLE} THEN NULL
         WHEN {_ATOM} IN ('true', 'false') THEN {_ATOM}
+        WHEN {_ATOM} = 'null' THEN NULL
         ELSE CAST({_VALUE} AS TEXT) END
 FROM models AS m
 JOIN json_each(m.raw, '$.capabilities') AS c
@@ -51,6 +52,13 @@ LEFT JOIN json_each(CASE WHEN c.type = 'array' THEN c.value ELSE '[]' END) AS e
 WHERE m.id BETWEEN ? AND ? AND c.key IS NOT NULL
 """
 MARKED = "SELECT DISTINCT model_id FROM capabilities WHERE position < 0"
+
+
+def repeated_key(models: Sequence[tuple[int, CatalogItem]], key: str) -> set[int]:
+    """The models whose text names `key` (quoted) more than once: maybe a key
+    repeated in the item, where SQLite's path reads the first and JSON keeps
+    the last (or a nested object of that name: written from the item too)."""
+    return {model_id for model_id, item in models if item.raw_json.count(key) > 1}
 
 
 def insert_from_items(session: Session, models: Iterable[tuple[int, CatalogItem]]) -> int:
@@ -80,6 +88,7 @@ def insert_from_raw(session: Session, models: Sequence[tuple[int, CatalogItem]])
         insert_from_items(session, models)
         return
     marked = {row[0] for row in connection.exec_driver_sql(MARKED)}
+    marked |= repeated_key(models, '"capabilities"')  # SQLite reads the first, JSON the last
     if marked:
         for batch in bulk.chunks(sorted(marked)):
             marks = ", ".join("?" for _ in batch)

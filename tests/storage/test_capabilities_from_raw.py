@@ -98,3 +98,64 @@ def test_a_key_repeated_with_an_empty_list_keeps_the_last_as_json_does(db_url: s
     rows = load(db_url, body)
     assert rows == expected_rows(body)
     assert [r for r in rows if r[3] in ("m00003", "m00004")] == [("a", 0, "y", "m00004")]
+
+
+def test_a_repeated_capabilities_or_tags_key_keeps_the_last_as_json_does(db_url: str) -> None:
+    items = [
+        json.dumps(model(f"m{i:05d}", 1, tags=["t", "t", "\u00e9t\u00e9"]))
+        for i in range(BULK_LOAD_MODELS)
+    ]
+    items[5] = (
+        '{"name": "m00005", "base_cost": 1, "capabilities": {"a": "first"},'
+        ' "capabilities": {"b": "last"}, "tags": ["x"], "tags": ["y", "y"]}'
+    )
+    items[6] = '{"name": "m00006", "base_cost": 1, "tags": null}'
+    body = ('{"models": [' + ", ".join(items) + "]}").encode()
+    rows = load(db_url, body)
+    assert rows == expected_rows(body)
+    assert [r for r in rows if r[3] == "m00005"] == [("b", 0, "last", "m00005")]
+    engine = make_engine(db_url)
+    try:
+        with engine.connect() as connection:
+            tags = connection.execute(sa.text("SELECT id, name FROM tags ORDER BY id")).all()
+            pairs = connection.execute(
+                sa.text(
+                    "SELECT m.name, t.name FROM model_tags mt JOIN models m ON m.id = mt.model_id"
+                    " JOIN tags t ON t.id = mt.tag_id"
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    items_parsed = parse_catalog(body).items
+    names = sorted({tag for item in items_parsed for tag in item.tags})
+    assert [name for _, name in tags] == names  # ids in name order, as the plain path gives
+    assert sorted(pairs) == sorted({(item.name, tag) for item in items_parsed for tag in item.tags})
+    assert ("m00005", "y") in pairs and ("m00005", "x") not in pairs
+
+
+def tag_rows(db_url: str) -> tuple[list[str], list[tuple[str, str]]]:
+    engine = make_engine(db_url)
+    try:
+        with engine.connect() as connection:
+            names = connection.execute(sa.text("SELECT name FROM tags ORDER BY id")).scalars()
+            pairs = connection.execute(
+                sa.text(
+                    "SELECT m.name, t.name FROM model_tags mt JOIN models m ON m.id = mt.model_id"
+                    " JOIN tags t ON t.id = mt.tag_id"
+                )
+            ).all()
+            return list(names), sorted((str(a), str(b)) for a, b in pairs)
+    finally:
+        engine.dispose()
+
+
+def test_the_tags_of_a_bulk_first_load_are_the_items_tags(db_url: str) -> None:
+    """Repeated tags in a list, no tags, null tags, text that needs escapes."""
+    kinds = [["t", "t", "\u00e9t\u00e9"], [], None, ['a"b', "z", "\U0001f600"], ["t"]]
+    models = [model(f"m{i:05d}", 1, tags=kinds[i % len(kinds)]) for i in range(BULK_LOAD_MODELS)]
+    body = json.dumps({"models": models}, ensure_ascii=False).encode()
+    load(db_url, body)
+    names, pairs = tag_rows(db_url)
+    items = parse_catalog(body).items
+    assert names == sorted({tag for item in items for tag in item.tags})
+    assert pairs == sorted({(item.name, tag) for item in items for tag in item.tags})

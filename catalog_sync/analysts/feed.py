@@ -56,7 +56,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Connection, Engine, inspect
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -235,7 +235,7 @@ def write_feed(
 
 
 def _fired_alerts(
-    connection: Any, alerts: Sequence[str], *, since: dt.datetime, limit: int
+    connection: Connection, alerts: Sequence[str], *, since: dt.datetime, limit: int
 ) -> list[FiredAlert]:
     """The firings of these rules from `since`, newest first, as entries."""
     if not alerts or not inspect(connection).has_table("alerts_fired"):

@@ -24,7 +24,7 @@ from catalog_sync.analysts.usage import compare as compare_mix
 from catalog_sync.analysts.usage import priced_rows, summary_rows
 from catalog_sync.analysts.usage_log import usage_record
 from catalog_sync.errors import UsageError
-from catalog_sync.storage.rates import currency_code
+from catalog_sync.storage.rates import chosen_currency
 from catalog_sync.timeparse import parse_moment
 
 MAX_LIMIT = 500  # rows in one answer, whatever limit is asked
@@ -129,9 +129,12 @@ def prices_at(
     return bounded(rows, limit, at=when, compare=other)
 
 
-def pricer(connection: Connection, currency: str | None, default: str) -> Pricer:
-    code = currency or default or None
-    return Pricer(connection, currency=None if code is None else currency_code(code))
+def priced_at(
+    connection: Connection, at: str | None, currency: str | None, default: str, now: dt.datetime
+) -> tuple[Pricer, dt.datetime]:
+    """The pricer in the chosen currency, and the moment priced (default now)."""
+    pricer = Pricer(connection, currency=chosen_currency(currency, default))
+    return pricer, moment(at, now=now, name="at") or now
 
 
 def given_params(params: Mapping[str, Any] | None) -> dict[str, str]:
@@ -157,11 +160,8 @@ def cost(
     now: dt.datetime,
 ) -> dict[str, Any]:
     """`cost MODEL`'s record (its JSON array's one element)."""
-    if count < 1:
-        raise UsageError(f"count must be 1 or more, got {count}")
-    when = moment(at, now=now, name="at") or now
-    answer = pricer(connection, currency, default_currency)
-    return dict(as_json(answer.record(model, given_params(params), when, count=count)))
+    pricer, when = priced_at(connection, at, currency, default_currency, now)
+    return dict(as_json(pricer.record(model, given_params(params), when, count=count)))
 
 
 def cheapest_models(
@@ -178,11 +178,8 @@ def cheapest_models(
     now: dt.datetime,
 ) -> dict[str, Any]:
     """`cost -p ...`'s records: priced cheapest first, then the unpriced."""
-    if count < 1:
-        raise UsageError(f"count must be 1 or more, got {count}")
-    when = moment(at, now=now, name="at") or now
-    answer = pricer(connection, currency, default_currency)
-    rows = cheapest(answer, given_params(params), when, type=type, provider=provider, count=count)
+    pricer, when = priced_at(connection, at, currency, default_currency, now)
+    rows = cheapest(pricer, given_params(params), when, type=type, provider=provider, count=count)
     return bounded(rows, limit)
 
 
@@ -210,7 +207,7 @@ def reprice_usage(
         raise UsageError("give at or compare, not both (at reprices all of it at one moment)")
     if other is not None and rows:
         raise UsageError("compare sums per model: drop rows")
-    answer = pricer(connection, currency, default_currency)
+    answer = Pricer(connection, currency=chosen_currency(currency, default_currency))
     usage = _records(records)
     if rows:
         return bounded(list(priced_rows(answer, usage, at=when)), limit)

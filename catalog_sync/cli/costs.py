@@ -69,11 +69,9 @@ def cost(app: AppContext, /, **options: Any) -> None:
 
     Exit 0 priced, 1 not priced, 2 usage error; --strict: 3 when not exact.
     """
-    currency = options["currency"] or app.config().cost.currency or None
-    if currency is not None:
-        from catalog_sync.storage.rates import currency_code
+    from catalog_sync.storage.rates import chosen_currency
 
-        currency = currency_code(currency)  # a code such as EUR: a typo is an error
+    currency = chosen_currency(options["currency"], app.config().cost.currency)
     when = _moment(options["at"], "--at")
     given = _given(options["params"])
     if options["usage"] is not None:

@@ -60,7 +60,7 @@ def insert_table_rows(
     if connection.dialect.name == "postgresql":
         count = _copy(connection, table, columns, _processed(rows, processors))
     else:
-        marks = ", ".join(_placeholder(connection.dialect) for _ in columns)
+        marks = ", ".join(placeholder(connection.dialect) for _ in columns)
         sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"
         count = _executemany(connection, sql, _processed(rows, processors))
     log.debug("%s: %d rows inserted in %.2f s", table.name, count, time.perf_counter() - started)
@@ -80,7 +80,7 @@ def update_rows(
     table = _table(model)
     connection = session.connection()
     processors = [*_processors(table, columns, connection.dialect, prepared), None]
-    mark = _placeholder(connection.dialect)
+    mark = placeholder(connection.dialect)
     assignments = ", ".join(f"{column} = {mark}" for column in columns)
     sql = f"UPDATE {table.name} SET {assignments} WHERE {key} = {mark}"
     return _executemany(connection, sql, _processed(rows, processors))
@@ -137,7 +137,8 @@ def _table(model: type[Base]) -> Table:
     return Base.metadata.tables[model.__tablename__]
 
 
-def _placeholder(dialect: Dialect) -> str:
+def placeholder(dialect: Dialect) -> str:
+    """The driver's parameter mark: `?` (sqlite3) or `%s` (psycopg)."""
     return "?" if dialect.paramstyle == "qmark" else "%s"
 
 

@@ -90,10 +90,6 @@ def insert_from_raw(session: Session, models: Sequence[tuple[int, CatalogItem]])
     marked = {row[0] for row in connection.exec_driver_sql(MARKED)}
     marked |= repeated_key(models, '"capabilities"')  # SQLite reads the first, JSON the last
     if marked:
-        for batch in bulk.chunks(sorted(marked)):
-            marks = ", ".join("?" for _ in batch)
-            connection.exec_driver_sql(
-                f"DELETE FROM capabilities WHERE model_id IN ({marks})", tuple(batch)
-            )
+        bulk.delete_models_rows(session, Capability, sorted(marked))
         insert_from_items(session, [(i, item) for i, item in models if i in marked])
     log.debug("capabilities: from models.raw, %d models from their items", len(marked))

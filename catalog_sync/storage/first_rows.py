@@ -22,7 +22,7 @@ def open_periods_and_log(
     if not ids:
         return
     connection = session.connection()
-    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    mark = bulk.placeholder(connection.dialect)
     valid_from = bulk.db_value(session, CostPeriod, "valid_from", observed_at)
     changed_at = bulk.db_value(session, CatalogChange, "changed_at", observed_at)
     connection.exec_driver_sql(

@@ -63,6 +63,13 @@ def currency_code(text: str) -> str:
     return code
 
 
+def chosen_currency(given: str | None, default: str) -> str | None:
+    """The currency a cost answer is asked in: the one given, else the configured
+    default ([cost] currency), else none (credits only); checked as a code."""
+    code = given or default or None
+    return None if code is None else currency_code(code)
+
+
 def per_credit_value(value: Decimal | str | int) -> Decimal:
     """A rate as stored: a positive, finite, exact decimal (never a float)."""
     if isinstance(value, float | bool):

@@ -5,7 +5,6 @@ json:// service), as a user sets them up from the README."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,20 +19,6 @@ from catalog_sync.core.digest import WORD_JOINER
 pytestmark = pytest.mark.filterwarnings("ignore:'imghdr' is deprecated:DeprecationWarning")
 
 HOSTILE = "<!channel> @here **x** [a](http://evil)\u202e"
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    hook = Receiver()
-    with hook.server:
-        yield hook
-
-
-@pytest.fixture
-def chat() -> Iterator[ChatReceiver]:
-    receiver = ChatReceiver()
-    with receiver.server:
-        yield receiver
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -38,13 +37,6 @@ WJ = WORD_JOINER
 HOSTILE = "<!channel> @here <@U123> **bold** [x](http://evil)"
 # What a chat shows of HOSTILE, escaped as CommonMark: no token, no markup.
 HOSTILE_MD = rf"\<!channel\> @{WJ}here \<@{WJ}U123\> \*\*bold\*\* \[x\](http:{WJ}//evil)"
-
-
-@pytest.fixture
-def chat() -> Iterator[ChatReceiver]:
-    receiver = ChatReceiver()
-    with receiver.server:
-        yield receiver
 
 
 def chatting(harness: Harness, urls: str, **env: str) -> Harness:

@@ -3,19 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 from support.catalogs import catalog, model
 from support.harness import Harness
 from support.receivers import Receiver
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    hook = Receiver()
-    with hook.server:
-        yield hook
 
 
 @pytest.fixture

@@ -99,6 +99,11 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--work", help="scratch folder (kept; default: a new temporary one)")
     args = parser.parse_args()
+    # Byte-compiled, as an installed wheel is (see run.compile_package).
+    root = Path(__file__).resolve().parents[1]
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(root / "catalog_sync")], check=True
+    )
     work = Path(args.work or tempfile.mkdtemp(prefix="catalog-cost-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     script = Path(sys.executable).parent / "catalog-sync"

@@ -142,6 +142,17 @@ class Bench:
         assert "sync ok" in out, out
         return wall, rss
 
+    def noop_floor(self) -> tuple[float, int]:
+        """floor_noop.py on the catalog being served: twice, the second measured
+        (the first stores the hash it compares with)."""
+        script = str(self.bench_dir / "floor_noop.py")
+        url = self.api.base_url + "/api/public/v1/asset/models"
+        cmd = [self.python, script, url, KEY, "--db", str(self.work / "noop_floor.db")]
+        measure(cmd)
+        wall, rss, out = measure(cmd)
+        assert "unchanged" in out, out
+        return wall, rss
+
     def config(self, db: Path | str, *, priced: bool = False) -> Path:
         """A config for `db`: a SQLite file, or a SQLAlchemy URL."""
         path = self.work / "config.toml"
@@ -184,6 +195,7 @@ class Bench:
             self.api.set_body(day2)
             self.sample(n, "ours_resync").add(*self.sync(db, config))
             self.sample(n, "ours_noop").add(*self.sync(db, config))
+            self.sample(n, "noop_floor").add(*self.noop_floor())
             floor_db = self.work / f"floor_{n}.db"
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{floor_db}{suffix}").unlink(missing_ok=True)
@@ -376,6 +388,13 @@ class PgScratch:
         self.made.clear()
 
 
+def compile_package(python: str) -> None:
+    """Byte-compile the package, as installing a wheel does: a run from a
+    checkout (or with PYTHONDONTWRITEBYTECODE set) would otherwise compile
+    every module of ours again in every measured process."""
+    subprocess.run([python, "-m", "compileall", "-q", str(ROOT / "catalog_sync")], check=True)
+
+
 def find_dlt(python: str, bench_dir: Path) -> str | None:
     """The interpreter to run peer_dlt.py with, or None (saying how to get one)."""
     if not (bench_dir / "peer_dlt.py").exists():
@@ -428,6 +447,7 @@ def report(bench: Bench, history: dict[str, Any] | None) -> str:
             ("first sync", "ours_first", "floor_first", "dlt_first"),
             ("day-2 resync", "ours_resync", "floor_resync", "dlt_second"),
             ("no-op resync", "ours_noop", "floor_resync", None),
+            ("no-op floor of the stack (floor_noop.py)", "noop_floor", "floor_resync", None),
             ("PostgreSQL first sync", "pg_first", "pg_floor_first", None),
             ("PostgreSQL day-2 resync", "pg_resync", "pg_floor_resync", None),
             ("PostgreSQL no-op resync", "pg_noop", "pg_floor_resync", None),
@@ -535,6 +555,15 @@ def ratio_targets(r: dict[tuple[int, str], Sample], n: int) -> list[tuple[str, s
         o, f = r[(n, ours)], r[(n, floor)]
         ratio = o.rss / f.rss if memory else o.median / f.median
         found.append((f"{n} {name}", f"{ratio:.2f}x", ratio <= most))
+    if (n, "noop_floor") in r and (n, "floor_resync") in r:
+        least = r[(n, "noop_floor")].median / r[(n, "floor_resync")].median
+        found.append(
+            (
+                f"{n} the stack's own no-op (floor_noop.py: imports, GET, hash) / floor resync",
+                f"{least:.2f}x (the least any no-op on this stack can be)",
+                None,
+            )
+        )
     return found
 
 
@@ -560,6 +589,7 @@ def main() -> None:
     args = parser.parse_args()
     if not (args.bench_dir / "gen_catalog.py").exists():
         raise SystemExit(f"no gen_catalog.py in {args.bench_dir}; pass --bench-dir")
+    compile_package(sys.executable)
     bench = Bench(args)
     print(f"scratch: {bench.work}", flush=True)
     try:

@@ -175,12 +175,12 @@ def field_changes(old: CatalogItem, new: CatalogItem) -> list[tuple[str, Any, An
     """(field, old, new) for every top-level field or capability that changed meaning."""
     old_fields, new_fields = old.fields(), new.fields()
     keys = list(old_fields) + [k for k in new_fields if k not in old_fields]
-    ordered = sorted(keys, key=_field_order)
-    return [
+    changed = [
         (key, old_fields.get(key), new_fields.get(key))
-        for key in ordered
+        for key in keys
         if not same_value(old_fields.get(key), new_fields.get(key))
     ]
+    return sorted(changed, key=lambda change: _field_order(change[0]))  # usually one
 
 
 _FIRST = ("base_cost", "label", "type", "provider", "has_audio", "tags")

@@ -131,10 +131,9 @@ def _insert_models(
         ((*_model_values(item), first_seen) for item in added),
         prepared=MODEL_PREPARED,
     )
-    new_ids = session.connection().exec_driver_sql(
-        f"SELECT name, id FROM models WHERE id > {int(before)}"
+    ids: dict[str, int] = dict(
+        bulk.driver_rows(session, f"SELECT name, id FROM models WHERE id > {int(before)}")
     )
-    ids: dict[str, int] = dict(new_ids.all())
     if len(ids) != len(added):
         raise StoreError(f"inserted {len(added)} models but found {len(ids)} new ids")
     return ids

@@ -1,4 +1,4 @@
-"""Bulk writes at the driver level, inside the session's transaction.
+"""Bulk writes (and whole-catalog reads) at the driver level, inside the session's transaction.
 
 SQLAlchemy's ORM and Core inserts process every parameter of every row in
 Python; for a 100k-model catalog (1.4M capability rows) that costs more than
@@ -135,6 +135,18 @@ def db_value(session: Session, model: type[Base], column: str, value: Any) -> An
 
 def _table(model: type[Base]) -> Table:
     return Base.metadata.tables[model.__tablename__]
+
+
+def driver_rows(session: Session, sql: str) -> list[tuple[Any, ...]]:
+    """Every row of a query, as the driver's own tuples: a whole-catalog read
+    (100k rows) without a SQLAlchemy row object each. For SQL without
+    parameters, whose columns need no conversion by a column type."""
+    cursor = session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
 
 
 def placeholder(dialect: Dialect) -> str:

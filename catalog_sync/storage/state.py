@@ -4,22 +4,24 @@ never makes one; one snapshot query, never a query per model."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import Text, cast, func, select
 from sqlalchemy.orm import Session
 
 from catalog_sync.core.diff import PreviousModel
 from catalog_sync.core.payload import CatalogItem, normalize_item
-from catalog_sync.storage.bulk import chunks
+from catalog_sync.storage.bulk import chunks, driver_rows
 from catalog_sync.storage.schema import CatalogChange, CostPeriod, Model
 
 
 def load_previous(session: Session) -> dict[str, PreviousModel]:
     """The whole known catalog in one query: ids, hashes, costs, active flags and
     removal grace counts (all in one covering index)."""
-    rows = session.connection().exec_driver_sql(
-        "SELECT id, name, content_hash, base_cost, removed_at IS NULL, missing_runs FROM models"
+    rows = driver_rows(
+        session,
+        "SELECT id, name, content_hash, base_cost, removed_at IS NULL, missing_runs FROM models",
     )
     return {
         name: PreviousModel(i, name, h, cost, bool(active), missing)
@@ -37,13 +39,14 @@ def has_missing_models(session: Session) -> bool:
 
 
 def load_items(session: Session, names: Sequence[str]) -> dict[str, CatalogItem]:
-    """The last received item of each named model, rebuilt from `models.raw`."""
+    """The last received item of each named model, rebuilt from `models.raw`
+    (read as its text, which the item keeps as received: not serialised again)."""
     items: dict[str, CatalogItem] = {}
     for batch in chunks(names):
-        for name, raw in session.execute(
-            select(Model.name, Model.raw).where(Model.name.in_(batch))
+        for name, text in session.execute(
+            select(Model.name, cast(Model.raw, Text)).where(Model.name.in_(batch))
         ):
-            items[name] = normalize_item(raw)
+            items[name] = normalize_item(json.loads(text), raw_json=text)
     return items
 
 

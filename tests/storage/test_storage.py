@@ -5,6 +5,7 @@ with plain SQL."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sqlite3
 from typing import Any
 
@@ -143,3 +144,25 @@ def test_deferred_indexes_are_all_back_after_a_bulk_load(engine: sa.Engine) -> N
         apply_changes(session, changes, observed_at=T1, run_id=run_id, bulk_first_load=True)
     assert indexes() == before
     assert _rows(engine, "SELECT name FROM models") == [("a",)]
+
+
+def test_a_stored_item_is_read_back_as_the_text_it_was_received_in(engine: sa.Engine) -> None:
+    """load_items keeps `models.raw` as stored (spacing, key order, 8.0 and
+    unicode as received), so its hash is the stored content hash, and the
+    item means what it meant."""
+    text = (
+        '{ "name": "m", "base_cost": 8.0, "label": "Ünï \\u2603",'
+        ' "zeta": [1, 2],  "tags": ["b", "a"] }'
+    )
+    received = normalize_item(json.loads(text), raw_json=text)
+    run = _apply(engine, [], T1)  # an empty first run: the next one is not a first load
+    with Session(engine) as session, session.begin():
+        previous = state.load_previous(session)
+        changes = diff_catalog(previous, {}, [received])
+        apply_changes(session, changes, observed_at=T2, run_id=run)
+    with Session(engine) as session:
+        loaded = state.load_items(session, ["m"])["m"]
+        stored_hash = session.scalar(sa.text("SELECT content_hash FROM models"))
+    assert loaded.raw_json == text
+    assert loaded.content_hash == stored_hash == received.content_hash
+    assert loaded == received

@@ -19,6 +19,7 @@ from catalog_sync.clock import as_utc
 from catalog_sync.core.costing import Period, Timeline
 from catalog_sync.core.details import DetailFailure, Details, details_from
 from catalog_sync.errors import UsageError
+from catalog_sync.storage import confirmation
 from catalog_sync.storage.bulk import chunks
 from catalog_sync.storage.schema import CatalogChange, CostPeriod, Model, ModelDetails, PricePoint
 
@@ -100,7 +101,7 @@ def _facts(
             CostPeriod.base_cost,
             CostPeriod.valid_from,
             CostPeriod.valid_to,
-            CostPeriod.last_confirmed_at,
+            confirmation.confirmed_at(),
         ).where(of_these(CostPeriod.model_id))
     ):
         periods[model_id].append(_period(*period))

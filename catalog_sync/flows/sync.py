@@ -31,7 +31,7 @@ from catalog_sync.flows.result import SyncResult
 from catalog_sync.logs import run_context
 from catalog_sync.storage import migrate, runs, state
 from catalog_sync.storage import payloads as archive
-from catalog_sync.storage.apply import apply_changes, confirm_open_periods
+from catalog_sync.storage.apply import apply_changes
 from catalog_sync.storage.firstload import write_target
 from catalog_sync.storage.lock import HeldLock, run_lock
 
@@ -156,7 +156,8 @@ def _same_body(
 ) -> SyncResult | None:
     """A body identical to the one the current state was built from changes
     nothing: a successful run, recorded without parsing it again, that saw every
-    listed price again (None otherwise)."""
+    listed price again (its observation confirms them: storage.confirmation;
+    None otherwise)."""
     with Session(engine) as session, session.begin():
         last = runs.last_applied(session)
         if last is None or last[0] != sha or state.has_missing_models(session):
@@ -164,7 +165,6 @@ def _same_body(
         if not archive.has_body(session, sha):  # pruned since
             archive.store_body(session, sha, body, archive.compress(body), seen_at=clock())
         runs.link_payload(session, run_id, sha)
-        confirm_open_periods(session, moment)
         unchanged = ChangeSet(models_seen=last[1])
         recording.record_success(session, run_id, unchanged, observed_at=moment, clock=clock)
     log.info("payload %s is the one the current state was built from", sha[:12])

@@ -1,7 +1,7 @@
-"""The writes of one change set: models, capabilities, tags, cost periods and
-the change log, and the confirmation of the prices the run saw unchanged
-(`confirm_open_periods`). Takes a session, never makes one; each table gets one
-batched write per kind of change, never a query per model.
+"""The writes of one change set: models, capabilities, tags, cost periods (with
+the confirmations they keep: storage.confirmation) and the change log. Takes a
+session, never makes one; each table gets one batched write per kind of
+change, never a query per model.
 """
 
 from __future__ import annotations
@@ -12,13 +12,13 @@ from contextlib import nullcontext
 from operator import attrgetter, itemgetter
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from catalog_sync.core.diff import Change, ChangeSet
 from catalog_sync.core.payload import KNOWN_FIELDS, CatalogItem
 from catalog_sync.errors import StoreError
-from catalog_sync.storage import bulk, capabilities, first_rows, tags
+from catalog_sync.storage import bulk, capabilities, confirmation, first_rows, tags
 from catalog_sync.storage.bulk import chunks
 from catalog_sync.storage.details import close_points
 from catalog_sync.storage.firstload import indexes_deferred
@@ -78,11 +78,13 @@ def _apply(
         new_ids = range(min(ids.values()), max(ids.values()) + 1) if ids else range(0)
         first_rows.open_periods_and_log(session, new_ids, observed_at=observed_at, run_id=run_id)
         return  # every open period is this run's, seen now
-    _close_periods(session, changes.periods_closed, observed_at)
+    confirmation.close_periods(session, changes.periods_closed, observed_at, run_id)
     opened = [(ids[item.name], item.base_cost) for item in new_models]
     _open_periods(session, opened + changes.periods_opened, observed_at, run_id)
     _log_changes(session, changes, ids, observed_at, run_id)
-    confirm_open_periods(session, observed_at)
+    confirmation.missing_runs_counted(
+        session, changes.missing_counted, changes.missing_cleared, run_id
+    )
 
 
 def _by_id(models: list[tuple[int, CatalogItem]]) -> list[tuple[int, CatalogItem]]:
@@ -181,50 +183,20 @@ def _replace_capabilities(
         capabilities.insert_from_items(session, current)
 
 
-def _close_periods(session: Session, model_ids: Sequence[int], observed_at: dt.datetime) -> None:
-    for batch in chunks(model_ids):
-        session.execute(
-            update(CostPeriod)
-            .where(CostPeriod.model_id.in_(batch), CostPeriod.valid_to.is_(None))
-            .values(valid_to=observed_at)
-        )
-
-
 def _open_periods(
     session: Session,
     periods: Sequence[tuple[int, float]],
     observed_at: dt.datetime,
     run_id: int,
 ) -> None:
-    """New periods, seen (confirmed) at their start."""
+    """New periods, confirmed by the runs from this one on (storage.confirmation)."""
     valid_from = bulk.db_value(session, CostPeriod, "valid_from", observed_at)
     bulk.insert_rows(
         session,
         CostPeriod,
-        ("model_id", "base_cost", "valid_from", "last_confirmed_at", "sync_run_id"),
-        ((model_id, cost, valid_from, valid_from, run_id) for model_id, cost in periods),
-        prepared=("base_cost", "valid_from", "last_confirmed_at"),
-    )
-
-
-def confirm_open_periods(session: Session, observed_at: dt.datetime) -> None:
-    """A successful run saw every listed model at its open period's base cost:
-    one UPDATE stamps those periods' `last_confirmed_at` with the run's
-    observation time. A model missing within its removal grace (`missing_runs`
-    > 0) was not seen and keeps its stamp; a stamp never moves back."""
-    seen = select(Model.id).where(Model.removed_at.is_(None), Model.missing_runs == 0)
-    session.execute(
-        update(CostPeriod)
-        .where(
-            CostPeriod.valid_to.is_(None),
-            CostPeriod.model_id.in_(seen),
-            or_(
-                CostPeriod.last_confirmed_at.is_(None),
-                CostPeriod.last_confirmed_at < observed_at,
-            ),
-        )
-        .values(last_confirmed_at=observed_at),
-        execution_options={"synchronize_session": False},  # nothing loaded to refresh
+        ("model_id", "base_cost", "valid_from", "sync_run_id"),
+        ((model_id, cost, valid_from, run_id) for model_id, cost in periods),
+        prepared=("base_cost", "valid_from"),
     )
 
 

@@ -17,8 +17,8 @@ from catalog_sync.storage.schema import CatalogChange, CostPeriod
 def open_periods_and_log(
     session: Session, ids: range, *, observed_at: dt.datetime, run_id: int
 ) -> None:
-    """Models `ids` (new, each listed at its base cost): an open period seen at
-    `observed_at`, and an `added` change."""
+    """Models `ids` (new, each listed at its base cost): an open period from
+    `observed_at` (confirmed by the runs: storage.confirmation), and an `added` change."""
     if not ids:
         return
     connection = session.connection()
@@ -26,10 +26,10 @@ def open_periods_and_log(
     valid_from = bulk.db_value(session, CostPeriod, "valid_from", observed_at)
     changed_at = bulk.db_value(session, CatalogChange, "changed_at", observed_at)
     connection.exec_driver_sql(
-        "INSERT INTO cost_history (model_id, base_cost, valid_from, last_confirmed_at,"
-        f" sync_run_id) SELECT id, base_cost, {mark}, {mark}, {mark} FROM models"
+        "INSERT INTO cost_history (model_id, base_cost, valid_from, sync_run_id)"
+        f" SELECT id, base_cost, {mark}, {mark} FROM models"
         f" WHERE id BETWEEN {mark} AND {mark} ORDER BY id",
-        (valid_from, valid_from, run_id, ids.start, ids.stop - 1),
+        (valid_from, run_id, ids.start, ids.stop - 1),
     )
     connection.exec_driver_sql(
         "INSERT INTO catalog_changes (sync_run_id, model_id, changed_at, kind)"

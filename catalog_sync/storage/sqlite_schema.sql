@@ -476,3 +476,65 @@ CREATE INDEX ix_alerts_fired_sync_run_id ON alerts_fired (sync_run_id);
 
 UPDATE alembic_version SET version_num='0013' WHERE alembic_version.version_num = '0012';
 
+-- Running upgrade 0013 -> 0014
+
+UPDATE cost_history SET last_confirmed_at = NULL WHERE valid_to IS NULL AND model_id IN (SELECT id FROM models WHERE removed_at IS NULL AND missing_runs = 0);
+
+DROP VIEW price_periods;
+
+CREATE VIEW price_periods AS
+WITH costs AS (
+    SELECT
+        t.model_id,
+        CAST(NULL AS TEXT) AS params,
+        'base_cost' AS source,
+        t.base_cost AS cost_per_generation,
+        t.valid_from,
+        t.valid_to,
+        COALESCE(t.last_confirmed_at, CASE WHEN t.valid_to IS NULL
+            THEN (SELECT MAX(r.observed_at) FROM sync_runs r WHERE r.status = 'success')
+        END) AS last_confirmed_at,
+        t.sync_run_id,
+        LAG(t.valid_to) OVER w AS previous_to,
+        LAG(t.last_confirmed_at) OVER w AS previous_confirmed_at
+    FROM cost_history t
+    WINDOW w AS (PARTITION BY t.model_id ORDER BY t.valid_from, t.id)
+),
+quotes AS (
+    SELECT
+        t.model_id,
+        t.params AS params,
+        'quote' AS source,
+        t.cost_per_generation AS cost_per_generation,
+        t.valid_from,
+        t.valid_to,
+        t.last_confirmed_at,
+        t.sync_run_id,
+        LAG(t.valid_to) OVER w AS previous_to,
+        LAG(t.last_confirmed_at) OVER w AS previous_confirmed_at
+    FROM price_points t
+    WINDOW w AS (PARTITION BY t.model_id, t.params ORDER BY t.valid_from, t.id)
+),
+periods AS (
+    SELECT * FROM costs
+    UNION ALL
+    SELECT * FROM quotes
+)
+SELECT
+    p.model_id,
+    m.name AS model,
+    m.provider,
+    m.type,
+    p.params,
+    p.source,
+    p.cost_per_generation,
+    p.valid_from,
+    p.valid_to,
+    CASE WHEN p.previous_to = p.valid_from THEN p.previous_confirmed_at END AS window_from,
+    p.last_confirmed_at,
+    p.sync_run_id
+FROM periods p
+JOIN models m ON m.id = p.model_id;
+
+UPDATE alembic_version SET version_num='0014' WHERE alembic_version.version_num = '0013';
+

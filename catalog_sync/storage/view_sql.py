@@ -2,6 +2,8 @@
 in storage/views.py. current_models' tag and capability columns are
 {placeholders}, spelled per backend there; the others are one text for both."""
 
+from catalog_sync.storage.confirmation import confirmed_sql
+
 # A point's own columns, first in both views that list points.
 _POINT_COLUMNS = """    p.model_id,
     m.name AS model,
@@ -95,7 +97,9 @@ WHERE p.old_cost IS NOT NULL AND p.old_cost <> p.cost_per_generation
 """
 
 
-def _periods(table: str, cost: str, params: str, source: str, partition: str) -> str:
+def _periods(
+    table: str, cost: str, params: str, source: str, *, partition: str, confirmed: str
+) -> str:
     """One table's periods, each with the end and the last confirmation of the
     period before it (same model, same point)."""
     return f"""    SELECT
@@ -105,7 +109,7 @@ def _periods(table: str, cost: str, params: str, source: str, partition: str) ->
         t.{cost} AS cost_per_generation,
         t.valid_from,
         t.valid_to,
-        t.last_confirmed_at,
+        {confirmed} AS last_confirmed_at,
         t.sync_run_id,
         LAG(t.valid_to) OVER w AS previous_to,
         LAG(t.last_confirmed_at) OVER w AS previous_confirmed_at
@@ -115,10 +119,28 @@ def _periods(table: str, cost: str, params: str, source: str, partition: str) ->
 
 PRICE_PERIODS = f"""
 WITH costs AS (
-{_periods("cost_history", "base_cost", "CAST(NULL AS TEXT)", "base_cost", "t.model_id")}
+{
+    _periods(
+        "cost_history",
+        "base_cost",
+        "CAST(NULL AS TEXT)",
+        "base_cost",
+        partition="t.model_id",
+        confirmed=confirmed_sql("t"),
+    )
+}
 ),
 quotes AS (
-{_periods("price_points", "cost_per_generation", "t.params", "quote", "t.model_id, t.params")}
+{
+    _periods(
+        "price_points",
+        "cost_per_generation",
+        "t.params",
+        "quote",
+        partition="t.model_id, t.params",
+        confirmed="t.last_confirmed_at",
+    )
+}
 ),
 periods AS (
     SELECT * FROM costs

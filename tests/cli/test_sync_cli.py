@@ -98,11 +98,13 @@ def test_every_lifecycle_step(harness: Harness) -> None:
 
     # unchanged: nothing written; the prices are confirmed by the run that saw them
     before = harness.snapshot(confirmations=False)
+    before_rows = harness.snapshot(("cost_history",))
     assert "0 added, 0 updated, 0 removed, 0 restored, 0 price changes" in harness.sync().stdout
     assert harness.snapshot(confirmations=False) == before
+    assert harness.snapshot(("cost_history",)) == before_rows  # not even a confirmation
     assert harness.rows(
-        "SELECT count(*) FROM cost_history h JOIN sync_runs r ON r.id = 2"
-        " WHERE h.last_confirmed_at = r.observed_at"
+        "SELECT count(*) FROM price_periods p JOIN sync_runs r ON r.id = 2"
+        " WHERE p.last_confirmed_at = r.observed_at"
     ) == [(3,)]
 
     # updated: price up on a, label on b; c removed

@@ -57,8 +57,9 @@ def sync_sample(
 ) -> int:
     """One run of sample catalog `number` observed at `at`, written as a sync writes
     it: the run's `sync_runs` row first, in its own transaction (as
-    flows.recording.start), then the diff against the stored state and its change
-    set in one transaction (as flows.sync._apply). The run's id."""
+    flows.recording.start), then the diff against the stored state, its change
+    set and the run's success in one transaction (as flows.sync._apply). The
+    run's id."""
     body = (SAMPLES / f"catalog-{number}.json").read_bytes()
     with Session(engine) as session, session.begin():
         run_id = runs.start_run(session, trigger="test", started_at=at)
@@ -67,6 +68,7 @@ def sync_sample(
         apply_changes(
             session, changes, observed_at=at, run_id=run_id, bulk_first_load=bulk_first_load
         )
+        runs.finish_run(session, run_id, status="success", finished_at=at, observed_at=at)
     return run_id
 
 
@@ -273,20 +275,38 @@ def test_catalog_changes_of_run_2(synced: sa.Engine) -> None:
 def test_the_same_catalog_again_writes_no_history(synced: sa.Engine) -> None:
     before = snapshot(synced)
     assert sync_sample(synced, 2, T3) == 3
-    # No row written: only the open periods are confirmed again, at run 3.
-    confirmed = [(*row[:6], T3) if row[4] is None else row for row in before["cost_history"]]
-    assert snapshot(synced) == {**before, "cost_history": sorted(confirmed, key=repr)}
+    # No row written at all: run 3's observation confirms the open periods.
+    assert snapshot(synced) == before
+    open_confirmed = rows(
+        synced,
+        "SELECT last_confirmed_at FROM price_periods WHERE valid_to IS NULL",
+    )
+    assert open_confirmed and set(open_confirmed) == {(T3,)}
 
 
 def test_last_confirmed_at_is_the_last_run_that_saw_the_price(synced: sa.Engine) -> None:
     """A new period is confirmed at its start; every run that lists the model at
-    that cost confirms it again; a closed period keeps the last run before it closed."""
+    that cost confirms it again; a closed period keeps the last run before it closed.
+    Stored once: a closed period holds its time, an open one of a listed model NULL
+    (the latest successful run confirms it)."""
     assert rows(
         synced,
         "SELECT m.name, h.base_cost, h.valid_from, h.valid_to, h.last_confirmed_at"
         " FROM cost_history h JOIN models m ON m.id = h.model_id"
         " WHERE m.name IN ('veo-3.1-lite', 'flux-2-pro', 'kling-pro')"
         " ORDER BY m.name, h.valid_from",
+    ) == [
+        ("flux-2-pro", 2.0, T2, None, None),
+        ("kling-pro", 7.5, T1, None, None),
+        ("veo-3.1-lite", 4.0, T1, T2, T1),
+        ("veo-3.1-lite", 5.0, T2, None, None),
+    ]
+    assert rows(
+        synced,
+        "SELECT model, cost_per_generation, valid_from, valid_to, last_confirmed_at"
+        " FROM price_periods"
+        " WHERE source = 'base_cost' AND model IN ('veo-3.1-lite', 'flux-2-pro', 'kling-pro')"
+        " ORDER BY model, valid_from",
     ) == [
         ("flux-2-pro", 2.0, T2, None, T2),  # new at run 2
         ("kling-pro", 7.5, T1, None, T2),  # unchanged (its capabilities changed): seen at run 2

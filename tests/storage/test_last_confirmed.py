@@ -34,10 +34,11 @@ def observed(h: Harness) -> dict[int, dt.datetime]:
 
 
 def periods(h: Harness) -> list[tuple[Any, ...]]:
+    """The base-cost periods with their confirmation, as analysts read it."""
     return typed(
         h,
-        "SELECT m.name, h.base_cost, h.valid_from, h.valid_to, h.last_confirmed_at"
-        " FROM cost_history h JOIN models m ON m.id = h.model_id ORDER BY m.name, h.valid_from",
+        "SELECT model, cost_per_generation, valid_from, valid_to, last_confirmed_at"
+        " FROM price_periods WHERE source = 'base_cost' ORDER BY model, valid_from",
     )
 
 
@@ -181,3 +182,38 @@ def test_0012_backfills_from_the_runs_and_the_last_quotes(priced_history: Harnes
     assert [r for r in backfilled if r[1]] == [r for r in written if r[1]]
     assert all(r[3] == r[2] for r in backfilled if not r[1])
     assert any(r[3] != r[2] for r in written if not r[1])  # what the runs knew better
+
+
+def test_0014_keeps_a_confirmation_only_where_a_period_stopped_being_confirmed(
+    priced_history: Harness,
+) -> None:
+    """Downgraded to 0013, every open period of a listed model holds the latest
+    successful run's time again (as 0012 to 0013 wrote it); upgraded, NULL again.
+    What analysts read (price_periods) is the same throughout."""
+    view_sql = (
+        "SELECT model, source, params, valid_from, valid_to, window_from, last_confirmed_at"
+        " FROM price_periods ORDER BY model, source, params, valid_from"
+    )
+    stored_sql = (
+        "SELECT id, valid_to IS NULL AS open, last_confirmed_at FROM cost_history ORDER BY id"
+    )
+    view, stored = typed(priced_history, view_sql), typed(priced_history, stored_sql)
+    [(latest,)] = typed(
+        priced_history,
+        "SELECT MAX(observed_at) AS observed_at FROM sync_runs WHERE status = 'success'",
+    )
+    assert any(r[2] is None for r in stored) and any(r[2] is not None for r in stored)
+    assert all(r[1] for r in stored if r[2] is None)  # only open periods hold NULL
+    engine = priced_history.engine()
+    try:
+        migrate.downgrade(engine, "0013")
+        assert typed(priced_history, stored_sql) == [
+            (i, is_open, latest if confirmed is None else confirmed)
+            for i, is_open, confirmed in stored
+        ]
+        assert typed(priced_history, view_sql) == view
+        migrate.upgrade(engine)
+    finally:
+        engine.dispose()
+    assert typed(priced_history, stored_sql) == stored
+    assert typed(priced_history, view_sql) == view

@@ -176,11 +176,11 @@ class CostPeriod(Base):
         comment="End of the period (UTC), not included: the run that saw another cost, or the model's removal; NULL for the open period.",
     )
     sync_run_id: Mapped[int] = run_ref("The run that opened the period (sync_runs.id).")
-    # Nullable in the database (added by migration 0012, last of the columns there),
-    # always set by the code.
+    # Added by migration 0012, last of the columns there; NULL on the open period of
+    # a listed model since 0014 (storage/confirmation.py).
     last_confirmed_at: Mapped[dt.datetime | None] = mapped_column(
         UTCDateTime(),
-        comment="When this base cost was last seen unchanged (UTC): the observation time of the last successful run that listed the model at it; for periods written before migration 0012, the last successful run within the period (else valid_from).",
+        comment="When this base cost was last seen unchanged (UTC), written once the period stops being confirmed by every run (it closed, or its model went missing): the last successful run that listed the model at it. NULL on the open period of a listed model, which the latest successful run confirms (price_periods.last_confirmed_at gives that time). For periods written before migration 0012, the last successful run within the period (else valid_from).",
     )
 
     __table_args__ = (

@@ -16,9 +16,15 @@ from __future__ import annotations
 import argparse
 import hashlib
 import sqlite3
+import sys
+import types
 
-import httpx
-import sqlalchemy.orm  # noqa: F401  # the stack's import, which every sync pays
+# httpx imports its own command-line client (rich, pygments) when click is
+# installed; catalog-sync skips it the same way (catalog_sync/_runtime.py).
+sys.modules.setdefault("httpx._main", types.ModuleType("httpx._main"))
+
+import httpx  # noqa: E402
+import sqlalchemy.orm  # noqa: E402, F401  # the stack's import, which every sync pays
 
 
 def main() -> None:

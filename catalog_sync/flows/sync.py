@@ -248,8 +248,8 @@ def _apply(
         if newest is not None and observed_at < newest:
             raise RunFailed(
                 f"the observation time ({observed_at:%Y-%m-%d %H:%M:%S} UTC) is before the "
-                f"newest recorded change ({newest:%Y-%m-%d %H:%M:%S} UTC); history only moves "
-                "forward"
+                f"newest recorded observation ({newest:%Y-%m-%d %H:%M:%S} UTC); history only "
+                "moves forward"
             )
         started = time.perf_counter()
         changes, active = diff_against_store(

@@ -78,12 +78,12 @@ def _apply(
         new_ids = range(min(ids.values()), max(ids.values()) + 1) if ids else range(0)
         first_rows.open_periods_and_log(session, new_ids, observed_at=observed_at, run_id=run_id)
         return  # every open period is this run's, seen now
-    confirmation.close_periods(session, changes.periods_closed, observed_at, run_id)
+    confirmation.close_periods(session, changes.periods_closed, observed_at)
     opened = [(ids[item.name], item.base_cost) for item in new_models]
     _open_periods(session, opened + changes.periods_opened, observed_at, run_id)
     _log_changes(session, changes, ids, observed_at, run_id)
     confirmation.missing_runs_counted(
-        session, changes.missing_counted, changes.missing_cleared, run_id
+        session, changes.missing_counted, changes.missing_cleared, observed_at
     )
 
 

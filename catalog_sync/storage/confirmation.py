@@ -50,22 +50,22 @@ def confirmed_at() -> ColumnElement[dt.datetime | None]:
     )
 
 
-def _previous_observation(run_id: int) -> Any:
-    """The last successful run before `run_id`: the last that listed the models
-    this run no longer confirms (runs apply in id order, a rebuild too)."""
+def _previous_observation(observed_at: dt.datetime) -> Any:
+    """The last successful observation before `observed_at`: the last that listed
+    the models this one no longer confirms. By time, not run id: a `rebuild`
+    replays runs in time order, and snapshots imported for it (archived, with
+    later ids) may be older than the runs beside them."""
     return (
         select(func.max(SyncRun.observed_at))
-        .where(SyncRun.status == "success", SyncRun.id < run_id)
+        .where(SyncRun.status == "success", SyncRun.observed_at < observed_at)
         .scalar_subquery()
     )
 
 
-def close_periods(
-    session: Session, model_ids: Sequence[int], observed_at: dt.datetime, run_id: int
-) -> None:
+def close_periods(session: Session, model_ids: Sequence[int], observed_at: dt.datetime) -> None:
     """End these models' open periods at `observed_at`, each confirmed as it was."""
     stamp = func.coalesce(
-        CostPeriod.last_confirmed_at, _previous_observation(run_id), CostPeriod.valid_from
+        CostPeriod.last_confirmed_at, _previous_observation(observed_at), CostPeriod.valid_from
     )
     for batch in chunks(model_ids):
         session.execute(
@@ -77,12 +77,12 @@ def close_periods(
 
 
 def missing_runs_counted(
-    session: Session, counted: Sequence[int], back: Sequence[int], run_id: int
+    session: Session, counted: Sequence[int], back: Sequence[int], observed_at: dt.datetime
 ) -> None:
-    """Models missing from this run (within their grace) keep the confirmation
-    they had; models listed again are confirmed by the runs from now on. Call
-    after the periods closed and opened by this run."""
-    stamp = func.coalesce(CostPeriod.last_confirmed_at, _previous_observation(run_id))
+    """Models missing from the run observed at `observed_at` (within their
+    grace) keep the confirmation they had; models listed again are confirmed by
+    the runs from now on. Call after the periods closed and opened by the run."""
+    stamp = func.coalesce(CostPeriod.last_confirmed_at, _previous_observation(observed_at))
     for ids, value in ((counted, stamp), (back, None)):
         for batch in chunks(ids):
             session.execute(

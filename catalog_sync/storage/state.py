@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from catalog_sync.core.diff import PreviousModel
 from catalog_sync.core.payload import CatalogItem, normalize_item
 from catalog_sync.storage.bulk import chunks, driver_rows
-from catalog_sync.storage.schema import CatalogChange, CostPeriod, Model
+from catalog_sync.storage.schema import CatalogChange, CostPeriod, Model, SyncRun
 
 
 def load_previous(session: Session) -> dict[str, PreviousModel]:
@@ -51,10 +51,13 @@ def load_items(session: Session, names: Sequence[str]) -> dict[str, CatalogItem]
 
 
 def newest_recorded_time(session: Session) -> dt.datetime | None:
-    """The newest period start or change already recorded (every period end is a change)."""
+    """The newest observation already recorded: a period start, a change (every
+    period end is one), or a successful run's observation, which confirmed the
+    prices it listed (storage.confirmation)."""
     times = [
         session.scalar(select(func.max(CostPeriod.valid_from))),
         session.scalar(select(func.max(CatalogChange.changed_at))),
+        session.scalar(select(func.max(SyncRun.observed_at)).where(SyncRun.status == "success")),
     ]
     known = [t for t in times if t is not None]
     return max(known) if known else None

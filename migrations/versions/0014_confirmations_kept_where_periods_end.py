@@ -202,15 +202,6 @@ def _view_comments() -> None:
         op.execute(_comment(f"COLUMN price_periods.{column}", text))
 
 
-def _view_comments() -> None:
-    if op.get_context().dialect.name != "postgresql":
-        return
-    description, columns = PRICE_PERIODS_COMMENTS
-    op.execute(_comment("VIEW price_periods", description))
-    for column, text in columns.items():
-        op.execute(_comment(f"COLUMN price_periods.{column}", text))
-
-
 def _column_comment(new: str, old: str) -> None:
     if op.get_context().dialect.name != "postgresql":
         return  # SQLite keeps no comments

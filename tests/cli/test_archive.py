@@ -243,6 +243,49 @@ def test_import_refuses_the_past_and_suggests_archive_only_then_rebuild(
     engine.dispose()
 
 
+def price_periods(h: Harness) -> list[tuple[Any, ...]]:
+    """What analysts read of each period: its confirmation and change window too."""
+    return h.rows(
+        "SELECT model, source, params, cost_per_generation, valid_from, valid_to,"
+        " window_from, last_confirmed_at FROM price_periods"
+        " ORDER BY model, source, params, valid_from"
+    )
+
+
+def test_a_backfill_by_rebuild_confirms_each_price_as_an_import_in_order(
+    harness: Harness, tmp_path: Path, databases: Databases
+) -> None:
+    """Older snapshots archived after newer ones (larger run ids, earlier
+    times), then `rebuild`: every period's last confirmation and change window
+    are those of importing all of them in time order."""
+    paths = write_snapshots(tmp_path / "snapshots", GOOD_RUNS)
+    assert harness.cli("import", *map(str, paths)).exit_code == 0
+    in_order = price_periods(harness)
+    harness.db_url = databases.new()
+    assert harness.cli("import", *map(str, paths[2:])).exit_code == 0
+    archived = harness.cli("import", "--archive-only", *map(str, paths[:2]))
+    assert archived.exit_code == 0, archived.output
+    rebuilt = harness.cli("rebuild")
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert any(row[6] is not None for row in in_order)  # change windows to compare
+    assert price_periods(harness) == in_order
+
+
+def test_an_import_before_the_newest_successful_run_is_refused(
+    history: Harness, tmp_path: Path
+) -> None:
+    """A run that changed nothing still saw every price (it confirmed them): a
+    snapshot observed before it, though after the last change, cannot follow it."""
+    assert "0 added, 0 updated, 0 removed" in history.sync().stdout  # now, after run 6
+    between = tmp_path / "snapshot.json"
+    between.write_text(json.dumps(catalog(model("late", 1))))
+    before = whole_database(history)
+    result = history.cli("import", "--observed-at", "2026-11-20T00:00:00Z", str(between))
+    assert result.exit_code == 2, result.output
+    assert "not after the newest recorded observation" in result.stderr
+    assert whole_database(history) == before
+
+
 def test_duplicate_snapshots_are_skipped(history: Harness, tmp_path: Path) -> None:
     later = tmp_path / "hoox-2026-12-01T00-00-00Z.json"
     later.write_text(json.dumps(history_catalogs()[6]))

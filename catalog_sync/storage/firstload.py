@@ -1,4 +1,5 @@
-"""The bulk first load: a large catalog into an empty database, decided in one place.
+"""The bulk first load: a large catalog into an empty database, decided in one place
+(and a large resync's page cache on SQLite).
 
 A first load of BULK_LOAD_MODELS models or more into an empty `models` table is
 written differently, several times faster:
@@ -36,6 +37,7 @@ from catalog_sync.storage.engine import sqlite_path
 from catalog_sync.storage.schema import Base
 
 BULK_LOAD_MODELS = 10_000
+RESYNC_CACHE_KIB = 65_536  # a large resync's page cache on SQLite (see write_target)
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +66,14 @@ def write_target(engine: Engine, item_count: int) -> Iterator[Target]:
         raw = connection.connection.driver_connection
         assert isinstance(raw, sqlite3.Connection)
         if raw.execute("SELECT 1 FROM models LIMIT 1").fetchone() is not None:
-            yield Target(connection, bulk=False)
+            # A large resync rewrites rows all over the file: a page cache that
+            # holds them (SQLite's default is 2 MiB) instead of spilling them early.
+            (cache_size,) = raw.execute("PRAGMA cache_size").fetchone()
+            raw.execute(f"PRAGMA cache_size=-{RESYNC_CACHE_KIB}")
+            try:
+                yield Target(connection, bulk=False)
+            finally:
+                raw.execute(f"PRAGMA cache_size={int(cache_size)}")
             return
         raw.execute("PRAGMA foreign_keys=OFF")
         raw.execute("PRAGMA synchronous=FULL")

@@ -128,6 +128,24 @@ def test_a_bulk_first_load_on_sqlite_journals_then_comes_back_to_wal(engine: sa.
         assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
 
 
+def test_a_large_resync_on_sqlite_gets_a_larger_page_cache_then_its_own_back(
+    engine: sa.Engine,
+) -> None:
+    if engine.dialect.name != "sqlite":
+        return  # PostgreSQL's cache is the server's
+    _apply(engine, [model("a")], T1)
+    with engine.connect() as connection:
+        raw = connection.connection.driver_connection
+        assert raw is not None
+        (own,) = raw.execute("PRAGMA cache_size").fetchone()
+    with firstload.write_target(engine, firstload.BULK_LOAD_MODELS) as target:
+        assert target.bulk is False and isinstance(target.bind, sa.Connection)
+        raw = target.bind.connection.driver_connection
+        assert raw is not None
+        assert raw.execute("PRAGMA cache_size").fetchone() == (-firstload.RESYNC_CACHE_KIB,)
+    assert raw.execute("PRAGMA cache_size").fetchone() == (own,)  # the pooled connection
+
+
 def test_deferred_indexes_are_all_back_after_a_bulk_load(engine: sa.Engine) -> None:
     def indexes() -> set[str]:
         inspector = sa.inspect(engine)

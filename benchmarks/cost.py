@@ -33,6 +33,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
+from run import compile_package  # benchmarks/run.py, beside this script
+
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 DAY1, DAY2 = "2026-11-01T06:00:00Z", "2026-11-02T06:00:00Z"
@@ -99,11 +101,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--work", help="scratch folder (kept; default: a new temporary one)")
     args = parser.parse_args()
-    # Byte-compiled, as an installed wheel is (see run.compile_package).
-    root = Path(__file__).resolve().parents[1]
-    subprocess.run(
-        [sys.executable, "-m", "compileall", "-q", str(root / "catalog_sync")], check=True
-    )
+    compile_package(sys.executable)  # as an installed wheel is
     work = Path(args.work or tempfile.mkdtemp(prefix="catalog-cost-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     script = Path(sys.executable).parent / "catalog-sync"

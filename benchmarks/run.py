@@ -42,6 +42,7 @@ BENCH = Path(__file__).resolve().parent  # gen_catalog.py, floor_sqlite.py, peer
 sys.path.insert(0, str(ROOT))
 
 from catalog_sync.fakehoox import FakeHooxApi  # noqa: E402
+from catalog_sync.hoox.retrying import MODELS_PATH  # noqa: E402
 
 KEY = "hx_live_" + "0" * 64
 DLT_HOWTO = 'python3 -m venv /tmp/dltvenv && /tmp/dltvenv/bin/pip install "dlt[sqlalchemy]"'
@@ -146,7 +147,7 @@ class Bench:
         """floor_noop.py on the catalog being served: twice, the second measured
         (the first stores the hash it compares with)."""
         script = str(self.bench_dir / "floor_noop.py")
-        url = self.api.base_url + "/api/public/v1/asset/models"
+        url = self.api.base_url + MODELS_PATH
         cmd = [self.python, script, url, KEY, "--db", str(self.work / "noop_floor.db")]
         measure(cmd)
         wall, rss, out = measure(cmd)

@@ -141,10 +141,13 @@ def driver_rows(session: Session, sql: str) -> list[tuple[Any, ...]]:
     """Every row of a query, as the driver's own tuples: a whole-catalog read
     (100k rows) without a SQLAlchemy row object each. For SQL without
     parameters, whose columns need no conversion by a column type."""
-    cursor = session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    connection = session.connection()
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         cursor.execute(sql)
         return list(cursor.fetchall())
+    except connection.dialect.loaded_dbapi.Error as exc:  # as SQLAlchemy would word it
+        raise StoreError(f"database error: {first_line(exc)}") from exc
     finally:
         cursor.close()
 

@@ -24,7 +24,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, select, update
+from sqlalchemy import ColumnElement, Select, case, func, select, update
 from sqlalchemy.orm import Session
 
 from catalog_sync.storage.bulk import chunks
@@ -41,12 +41,16 @@ def confirmed_sql(alias: str) -> str:
     )
 
 
+def latest_observation() -> Select[dt.datetime | None]:
+    """The latest successful run's observation time (`LATEST_OBSERVATION`)."""
+    return select(func.max(SyncRun.observed_at)).where(SyncRun.status == "success")
+
+
 def confirmed_at() -> ColumnElement[dt.datetime | None]:
     """`confirmed_sql` of `CostPeriod`, as a column of a SQLAlchemy select."""
-    latest = select(func.max(SyncRun.observed_at)).where(SyncRun.status == "success")
     return func.coalesce(
         CostPeriod.last_confirmed_at,
-        case((CostPeriod.valid_to.is_(None), latest.scalar_subquery())),
+        case((CostPeriod.valid_to.is_(None), latest_observation().scalar_subquery())),
     )
 
 
@@ -55,11 +59,7 @@ def _previous_observation(observed_at: dt.datetime) -> Any:
     the models this one no longer confirms. By time, not run id: a `rebuild`
     replays runs in time order, and snapshots imported for it (archived, with
     later ids) may be older than the runs beside them."""
-    return (
-        select(func.max(SyncRun.observed_at))
-        .where(SyncRun.status == "success", SyncRun.observed_at < observed_at)
-        .scalar_subquery()
-    )
+    return latest_observation().where(SyncRun.observed_at < observed_at).scalar_subquery()
 
 
 def close_periods(session: Session, model_ids: Sequence[int], observed_at: dt.datetime) -> None:

@@ -73,7 +73,8 @@ def write_target(engine: Engine, item_count: int) -> Iterator[Target]:
             try:
                 yield Target(connection, bulk=False)
             finally:
-                raw.execute(f"PRAGMA cache_size={int(cache_size)}")
+                with contextlib.suppress(sqlite3.Error):  # never hides the run's own error
+                    raw.execute(f"PRAGMA cache_size={int(cache_size)}")
             return
         raw.execute("PRAGMA foreign_keys=OFF")
         raw.execute("PRAGMA synchronous=FULL")

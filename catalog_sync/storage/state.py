@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 
 from catalog_sync.core.diff import PreviousModel
 from catalog_sync.core.payload import CatalogItem, normalize_item
+from catalog_sync.storage import confirmation
 from catalog_sync.storage.bulk import chunks, driver_rows
-from catalog_sync.storage.schema import CatalogChange, CostPeriod, Model, SyncRun
+from catalog_sync.storage.schema import CatalogChange, CostPeriod, Model
 
 
 def load_previous(session: Session) -> dict[str, PreviousModel]:
@@ -57,7 +58,7 @@ def newest_recorded_time(session: Session) -> dt.datetime | None:
     times = [
         session.scalar(select(func.max(CostPeriod.valid_from))),
         session.scalar(select(func.max(CatalogChange.changed_at))),
-        session.scalar(select(func.max(SyncRun.observed_at)).where(SyncRun.status == "success")),
+        session.scalar(confirmation.latest_observation()),
     ]
     known = [t for t in times if t is not None]
     return max(known) if known else None

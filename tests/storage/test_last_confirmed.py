@@ -82,6 +82,24 @@ def test_a_model_missing_within_its_grace_is_not_confirmed(harness: Harness) -> 
     assert periods(harness)[1:] == [("b", 1.0, t[1], t[3], t[1]), ("b", 1.0, t[4], None, t[4])]
 
 
+def test_a_model_back_within_its_grace_is_confirmed_again(harness: Harness) -> None:
+    """Missing within its grace, an open period keeps the last run that listed
+    it, whatever runs follow; listed again, the runs confirm it again."""
+    harness.settings["sync"] = {"removal_grace_runs": 3}
+    harness.serve(catalog(model("a"), model("b")))
+    harness.sync()  # run 1
+    harness.serve(catalog(model("a")))
+    harness.sync()  # run 2: b missing, within its grace
+    harness.sync()  # run 3: still missing, still within it
+    t = observed(harness)
+    assert periods(harness) == [("a", 1.0, t[1], None, t[3]), ("b", 1.0, t[1], None, t[1])]
+    harness.serve(catalog(model("a"), model("b")))
+    harness.sync()  # run 4: b listed again, at its price
+    harness.sync()  # run 5: the same body, recorded without applying it
+    t = observed(harness)
+    assert periods(harness) == [("a", 1.0, t[1], None, t[5]), ("b", 1.0, t[1], None, t[5])]
+
+
 def _video(name: str) -> dict[str, Any]:
     return model(
         name,

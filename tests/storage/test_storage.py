@@ -4,18 +4,21 @@ with plain SQL."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import sqlite3
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from support.catalogs import model
 
 from catalog_sync.core.diff import diff_catalog
 from catalog_sync.core.payload import normalize_item
-from catalog_sync.storage import firstload, runs, state
+from catalog_sync.errors import StoreError
+from catalog_sync.storage import bulk, firstload, runs, state
 from catalog_sync.storage.apply import apply_changes
 
 T1 = dt.datetime(2026, 11, 1, 6, tzinfo=dt.UTC)
@@ -132,18 +135,31 @@ def test_a_large_resync_on_sqlite_gets_a_larger_page_cache_then_its_own_back(
     engine: sa.Engine,
 ) -> None:
     if engine.dialect.name != "sqlite":
-        return  # PostgreSQL's cache is the server's
+        pytest.skip("PostgreSQL's cache is the server's")
     _apply(engine, [model("a")], T1)
     with engine.connect() as connection:
         raw = connection.connection.driver_connection
         assert raw is not None
         (own,) = raw.execute("PRAGMA cache_size").fetchone()
-    with firstload.write_target(engine, firstload.BULK_LOAD_MODELS) as target:
-        assert target.bulk is False and isinstance(target.bind, sa.Connection)
-        raw = target.bind.connection.driver_connection
-        assert raw is not None
-        assert raw.execute("PRAGMA cache_size").fetchone() == (-firstload.RESYNC_CACHE_KIB,)
-    assert raw.execute("PRAGMA cache_size").fetchone() == (own,)  # the pooled connection
+    for failing in (False, True):
+        with (
+            contextlib.suppress(RuntimeError),
+            firstload.write_target(engine, firstload.BULK_LOAD_MODELS) as target,
+        ):
+            assert target.bulk is False and isinstance(target.bind, sa.Connection)
+            raw = target.bind.connection.driver_connection
+            assert raw is not None
+            assert raw.execute("PRAGMA cache_size").fetchone() == (-firstload.RESYNC_CACHE_KIB,)
+            if failing:
+                raise RuntimeError("the run failed")
+        assert raw.execute("PRAGMA cache_size").fetchone() == (own,)  # the pooled connection
+
+
+def test_a_driver_level_read_words_a_database_error_as_the_store_does(
+    engine: sa.Engine,
+) -> None:
+    with Session(engine) as session, pytest.raises(StoreError, match="database error"):
+        bulk.driver_rows(session, "SELECT no_such_column FROM models")
 
 
 def test_deferred_indexes_are_all_back_after_a_bulk_load(engine: sa.Engine) -> None:

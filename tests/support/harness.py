@@ -91,8 +91,8 @@ class Harness:
         self, tables: Sequence[str] = ALL_DERIVED, *, confirmations: bool = True
     ) -> dict[str, list[tuple[Any, ...]]]:
         """Every row of every derived table, in a stable order; without
-        `confirmations`, the periods' `last_confirmed_at` left out (the one value
-        a successful run that changes nothing moves)."""
+        `confirmations`, the periods' `last_confirmed_at` left out (a quoted
+        point's moves with every quote that returns its price)."""
         engine = self.engine()
         try:
             with engine.connect() as connection:

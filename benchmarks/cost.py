@@ -33,7 +33,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from run import compile_package  # benchmarks/run.py, beside this script
+from measuring import compile_package  # beside this script
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent

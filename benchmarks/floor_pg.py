@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-# The PostgreSQL floor (not run by run.py yet): the same rows as floor_sqlite.py, written with
-# stdlib json + psycopg 3, every bulk write a COPY, in one transaction; what `catalog-sync sync`
-# on PostgreSQL is to be measured against (first load and resync).
+# The PostgreSQL floor that run.py measures beside `catalog-sync sync` on PostgreSQL (first load
+# and resync): the same rows as floor_sqlite.py, written with stdlib json + psycopg 3, every bulk
+# write a COPY, in one transaction.
 #
 # Copied from shared/bench/floor_pg.py (the peer-benchmark folder that sat beside the checkout,
 # ../shared/bench; its RESULTS.md is the run of 2026-11-23) on 2026-12-05, so that the benchmark

@@ -16,6 +16,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY = "hx_live_" + "0" * 64  # the fake API's key in every benchmark
+# The mandated stack's imports as every sync pays them: httpx imports its own
+# command-line client (rich, pygments) when click is installed, which
+# catalog-sync skips (catalog_sync/_runtime.py), and so does this floor.
+STACK_IMPORTS = (
+    "import sys, types; sys.modules['httpx._main'] = types.ModuleType('httpx._main');"
+    " import sqlalchemy.orm, httpx"
+)
 DLT_HOWTO = 'python3 -m venv /tmp/dltvenv && /tmp/dltvenv/bin/pip install "dlt[sqlalchemy]"'
 
 

@@ -41,8 +41,8 @@ def report(bench: Bench, history: dict[str, Any] | None) -> str:
     if (0, "imports") in r:
         lines.append(
             f"This machine during the run: `python -c pass` {r[(0, 'python')].median:.2f} s; "
-            f"`python -c 'import sqlalchemy.orm, httpx'` (the stack's imports, which every "
-            f"sync pays) {r[(0, 'imports')].median:.2f} s."
+            f"`import sqlalchemy.orm, httpx` without httpx's own command-line client (the "
+            f"stack's imports as every sync pays them) {r[(0, 'imports')].median:.2f} s."
         )
     lines += ["", *case_rows(r, bench.args.sizes)]
     targets = size_targets(bench) + small_targets(bench) + history_targets(history)

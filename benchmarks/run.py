@@ -36,7 +36,15 @@ BENCH = Path(__file__).resolve().parent  # gen_catalog.py, floor_sqlite.py, peer
 sys.path.insert(0, str(ROOT))
 
 from history_growth import history_growth  # noqa: E402  # beside this script
-from measuring import KEY, PgScratch, Sample, compile_package, find_dlt, measure  # noqa: E402
+from measuring import (  # noqa: E402
+    KEY,
+    STACK_IMPORTS,
+    PgScratch,
+    Sample,
+    compile_package,
+    find_dlt,
+    measure,
+)
 from report import report, write_doc  # noqa: E402
 
 from catalog_sync.fakehoox import FakeHooxApi  # noqa: E402
@@ -203,7 +211,7 @@ class Bench:
             # How fast this machine is right now: the interpreter, and the stack's imports.
             wall, rss, _ = measure([self.python, "-c", "pass"])
             self.sample(0, "python").add(wall, rss)
-            wall, rss, _ = measure([self.python, "-c", "import sqlalchemy.orm, httpx"])
+            wall, rss, _ = measure([self.python, "-c", STACK_IMPORTS])
             self.sample(0, "imports").add(wall, rss)
 
     def run_priced(self, document: dict[str, Any]) -> None:

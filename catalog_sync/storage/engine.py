@@ -50,21 +50,31 @@ def masked(url: str | URL) -> str:
 
 
 def make_engine(url: str) -> Engine:
-    """Build the engine for `url`; a usage error when its driver is missing."""
+    """Build the engine for `url`; a usage error when its driver is missing.
+    The tables are made ready for its dialect (schema.for_dialect)."""
     parsed = parse_url(url)
     try:
         if parsed.get_backend_name() == "sqlite":
-            return _sqlite_engine(parsed)
-        return create_engine(
-            parsed,
-            pool_pre_ping=True,
-            connect_args={"application_name": f"catalog-sync pid {os.getpid()}"},
-        )
+            engine = _sqlite_engine(parsed)
+        else:
+            engine = create_engine(
+                parsed,
+                pool_pre_ping=True,
+                connect_args={"application_name": f"catalog-sync pid {os.getpid()}"},
+            )
     except (NoSuchModuleError, ModuleNotFoundError) as exc:
         hint = ""
         if parsed.get_backend_name() == "postgresql":
             hint = "; install it with: pip install 'catalog-sync[postgres]'"
         raise UsageError(f"no database driver for {masked(parsed)}: {exc}{hint}") from exc
+    _tables_for(engine)
+    return engine
+
+
+def _tables_for(engine: Engine) -> None:
+    from catalog_sync.storage import schema  # the models, once an engine needs them
+
+    schema.for_dialect(engine.dialect.name)
 
 
 def _sqlite_engine(url: URL) -> Engine:
@@ -116,6 +126,7 @@ def make_readonly_engine(url: str) -> Engine:
         return connection
 
     engine = create_engine("sqlite://", creator=connect, poolclass=NullPool)
+    _tables_for(engine)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:

@@ -174,3 +174,45 @@ def test_0007_turns_stored_numbers_into_json_text_and_keeps_every_row(tmp_path: 
             for table in ("models", "cost_history", "catalog_changes")
         ]
     assert counts == [1, 2, 3]
+
+
+def test_every_partial_index_is_created_with_its_where(db_url: str) -> None:
+    """The partial indexes' WHERE, kept in `Index.info`, reaches the dialect of
+    every engine (a bulk load on PostgreSQL creates them again from the models),
+    and agrees with what the migrations created."""
+    engine = make_engine(db_url)
+    try:
+        migrate.upgrade(engine)
+        partial = [
+            index
+            for table in Base.metadata.tables.values()
+            for index in table.indexes
+            if "where" in index.info
+        ]
+        assert len(partial) == 3
+        inspector = sa.inspect(engine)
+        for index in partial:
+            created = str(sa.schema.CreateIndex(index).compile(dialect=engine.dialect))
+            assert created.endswith(f"WHERE {index.info['where']}"), created
+            assert index.table is not None
+            held = {i["name"]: i for i in inspector.get_indexes(index.table.name)}[index.name]
+            where = held.get("dialect_options", {}).get(f"{engine.dialect.name}_where")
+            assert str(where).strip("() ").lower() == index.info["where"].lower()
+    finally:
+        engine.dispose()
+
+
+def test_a_sqlite_command_never_imports_the_postgresql_dialect(tmp_path: Path) -> None:
+    """SQLAlchemy imports a dialect to check the arguments given for it: the
+    models name none, so a SQLite process does not pay for PostgreSQL's."""
+    code = (
+        "import sys; import catalog_sync.cli, catalog_sync.runner.runs;"
+        " from catalog_sync.storage.engine import make_engine;"
+        " make_engine(sys.argv[1]).dispose();"
+        " print('sqlalchemy.dialects.postgresql' in sys.modules)"
+    )
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    done = subprocess.run(
+        [sys.executable, "-c", code, url], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "False"

@@ -33,6 +33,7 @@ from catalog_sync.storage.schema.types import (
     IdType,
     JSONText,
     UTCDateTime,
+    partial_indexes_for,
 )
 
 __all__ = [
@@ -57,6 +58,7 @@ __all__ = [
     "Tag",
     "UTCDateTime",
     "derived_tables",
+    "for_dialect",
     "tables_in_reading_order",
 ]
 
@@ -69,3 +71,9 @@ def tables_in_reading_order() -> list[Table]:
 def derived_tables() -> list[Table]:
     """The tables `rebuild` recomputes from the archive, parents first."""
     return [table for table in Base.metadata.sorted_tables if table.info["derived"]]
+
+
+def for_dialect(dialect_name: str) -> None:
+    """The tables as `dialect_name` creates them: each partial index's WHERE
+    (types.partial_indexes_for). storage.engine calls it for every engine."""
+    partial_indexes_for(Base.metadata, dialect_name)

@@ -11,6 +11,7 @@ from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String,
 from sqlalchemy.orm import Mapped, mapped_column
 
 from catalog_sync.storage.schema.types import (
+    OPEN_PERIODS_ONLY,
     Base,
     IdType,
     JSONText,
@@ -191,8 +192,7 @@ class CostPeriod(Base):
             "uq_cost_history_open_period",
             "model_id",
             unique=True,
-            sqlite_where=text("valid_to IS NULL"),
-            postgresql_where=text("valid_to IS NULL"),
+            **OPEN_PERIODS_ONLY,
         ),
         {
             "info": facts(

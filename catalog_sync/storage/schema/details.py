@@ -10,6 +10,7 @@ from sqlalchemy import Boolean, Float, Index, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from catalog_sync.storage.schema.types import (
+    OPEN_PERIODS_ONLY,
     Base,
     IdType,
     JSONText,
@@ -124,8 +125,7 @@ class PricePoint(Base):
             "model_id",
             "params",
             unique=True,
-            sqlite_where=text("valid_to IS NULL"),
-            postgresql_where=text("valid_to IS NULL"),
+            **OPEN_PERIODS_ONLY,
         ),
         {
             "info": facts(reading=8, datasette={"sort_desc": "valid_from"}),

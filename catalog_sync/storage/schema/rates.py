@@ -6,10 +6,17 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Index, String, Text, text
+from sqlalchemy import CheckConstraint, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from catalog_sync.storage.schema.types import Base, DecimalText, IdType, UTCDateTime, facts
+from catalog_sync.storage.schema.types import (
+    OPEN_PERIODS_ONLY,
+    Base,
+    DecimalText,
+    IdType,
+    UTCDateTime,
+    facts,
+)
 
 
 class CreditRate(Base):
@@ -47,8 +54,7 @@ class CreditRate(Base):
             "uq_credit_rates_open_period",
             "currency",
             unique=True,
-            sqlite_where=text("valid_to IS NULL"),
-            postgresql_where=text("valid_to IS NULL"),
+            **OPEN_PERIODS_ONLY,
         ),
         CheckConstraint("source IN ('set', 'import')", name="source"),
         CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="period"),

@@ -119,7 +119,7 @@ def _copy(
                 copy.write_row(row)
                 count += 1
     except connection.dialect.loaded_dbapi.Error as exc:
-        raise StoreError(f"database error: {first_line(exc)}") from exc
+        raise _store_error(exc) from exc
     finally:
         cursor.close()
     return count
@@ -146,10 +146,15 @@ def driver_rows(session: Session, sql: str) -> list[tuple[Any, ...]]:
     try:
         cursor.execute(sql)
         return list(cursor.fetchall())
-    except connection.dialect.loaded_dbapi.Error as exc:  # as SQLAlchemy would word it
-        raise StoreError(f"database error: {first_line(exc)}") from exc
+    except connection.dialect.loaded_dbapi.Error as exc:
+        raise _store_error(exc) from exc
     finally:
         cursor.close()
+
+
+def _store_error(exc: Exception) -> StoreError:
+    """A driver's own error, worded as the store words a SQLAlchemy one."""
+    return StoreError(f"database error: {first_line(exc)}")
 
 
 def placeholder(dialect: Dialect) -> str:

@@ -34,7 +34,7 @@ from sqlalchemy.schema import (
 )
 
 from catalog_sync.storage.engine import sqlite_path
-from catalog_sync.storage.schema import Base, for_dialect
+from catalog_sync.storage.schema import Base
 
 BULK_LOAD_MODELS = 10_000
 RESYNC_CACHE_KIB = 65_536  # a large resync's page cache on SQLite (see write_target)
@@ -140,7 +140,6 @@ def keys_deferred(connection: Connection) -> Iterator[None]:
 def _deferred(connection: Connection) -> list[tuple[ExecutableDDLElement, ExecutableDDLElement]]:
     """(drop, create) of what a first load builds after its rows, in the order
     to create them (keys and indexes, then the foreign keys that need them)."""
-    for_dialect(connection.dialect.name)  # the partial indexes' WHERE, whatever made the engine
     tables = [table for table in Base.metadata.sorted_tables if table.info["bulk_loaded"]]
     plain = [index for table in tables for index in table.indexes if not index.unique]
     found: list[tuple[ExecutableDDLElement, ExecutableDDLElement]] = [

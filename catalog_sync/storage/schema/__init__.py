@@ -11,7 +11,7 @@ description as `comment=` (storage/descriptions.py gathers them).
 
 from __future__ import annotations
 
-from sqlalchemy import Table
+from sqlalchemy import Table, text
 
 from catalog_sync.storage.schema.alerts import AlertFired
 from catalog_sync.storage.schema.catalog import (
@@ -33,7 +33,6 @@ from catalog_sync.storage.schema.types import (
     IdType,
     JSONText,
     UTCDateTime,
-    partial_indexes_for,
 )
 
 __all__ = [
@@ -74,6 +73,12 @@ def derived_tables() -> list[Table]:
 
 
 def for_dialect(dialect_name: str) -> None:
-    """The tables as `dialect_name` creates them: each partial index's WHERE
-    (types.partial_indexes_for). storage.engine calls it for every engine."""
-    partial_indexes_for(Base.metadata, dialect_name)
+    """The tables as `dialect_name` creates them: each partial index gets its
+    WHERE (`Index.info`, types.OPEN_PERIODS_ONLY) for that dialect; idempotent.
+    storage.engine calls it for every engine, whose dialect is loaded by then."""
+    if dialect_name not in ("sqlite", "postgresql"):
+        return
+    for table in Base.metadata.tables.values():
+        for index in table.indexes:
+            if "where" in index.info:
+                index.dialect_options[dialect_name]["where"] = text(index.info["where"])

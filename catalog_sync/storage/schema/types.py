@@ -25,7 +25,6 @@ from sqlalchemy import (
     Numeric,
     Text,
     TypeDecorator,
-    text,
 )
 from sqlalchemy.orm import DeclarativeBase, mapped_column
 
@@ -142,21 +141,11 @@ class Base(DeclarativeBase):
 
 
 # A partial index's WHERE, kept in its `Index.info` and given to the dialect in
-# use by `partial_indexes_for` (SQLite and PostgreSQL write the same `CREATE
+# use by `schema.for_dialect` (SQLite and PostgreSQL write the same `CREATE
 # INDEX ... WHERE`). Declared as `sqlite_where=`/`postgresql_where=` instead,
 # SQLAlchemy would import every dialect named to check its arguments at once:
 # its PostgreSQL package costs 0.03 s of every command's start-up on SQLite.
 OPEN_PERIODS_ONLY: dict[str, Any] = {"info": {"where": "valid_to IS NULL"}}
-
-
-def partial_indexes_for(metadata: MetaData, dialect_name: str) -> None:
-    """Give every partial index its WHERE for `dialect_name` (idempotent; an
-    engine's dialect is loaded by then)."""
-    for table in metadata.tables.values():
-        for index in table.indexes:
-            where = index.info.get("where")
-            if where is not None and dialect_name in ("sqlite", "postgresql"):
-                index.dialect_options[dialect_name]["where"] = text(where)
 
 
 def facts(
